@@ -1,0 +1,96 @@
+"""/api/v1: the brands' REST API. flask-smorest validates with the marshmallow schemas in
+schemas.py and derives the OpenAPI document (/api/v1/openapi.json) from the same schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Flask, g, request, send_from_directory
+from flask_smorest import Api
+
+from blueprints import db
+from blueprints.brand_api.errors import (
+    ErrorSchema,
+    domain_error_response,
+    http_error_response,
+)
+from service.chain.chains import chain_for_api_key
+from service.errors import DomainError, Unauthorized
+
+API_PREFIX = "/api/v1"
+# Swagger UI's assets come from the flask-swagger-ui wheel and are served by us: no CDN.
+SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
+
+
+class BrandApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        if not request.path.startswith((API_PREFIX, "/webhooks")):
+            return error  # the portal renders its own error pages
+        return http_error_response(error)
+
+
+def authenticate() -> None:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
+    chain_id = chain_for_api_key(db(), key.strip())
+    if chain_id is None:
+        raise Unauthorized("Unknown or revoked API key.")
+    g.chain_id = chain_id
+
+
+def init_brand_api(app: Flask) -> None:
+    from blueprints.brand_api import (
+        directory,
+        directory_groups,
+        imports,
+        invitations,
+        members,
+        organisations,
+        visibility_rules,
+    )
+
+    app.config.update(
+        API_TITLE="Chain Collab brand API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"apiKey": []}],
+            "info": {
+                "description": "Manage a brand's chain: organisations, members, invitations, "
+                "directory groups, visibility rules and the shared directory. Authenticate "
+                "with `Authorization: Bearer <api key>`; errors are "
+                '`{"error": {"code", "message", "details"}}`.'
+            },
+        },
+    )
+    api = BrandApi(app)
+    for module in (
+        organisations,
+        members,
+        invitations,
+        imports,
+        directory_groups,
+        visibility_rules,
+        directory,
+    ):
+        module.blp.before_request(authenticate)
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
+
+    app.register_error_handler(DomainError, _domain_error)
+
+    @app.get(f"{API_PREFIX}/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)
+
+
+def _domain_error(error: DomainError):
+    return domain_error_response(error)

@@ -1,0 +1,82 @@
+"""One error format for every JSON door: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+import logging
+
+import marshmallow as ma
+from flask import jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from service.errors import DomainError, Unauthorized
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"example": "invalid"})
+    message = ma.fields.String(required=True)
+    details = ma.fields.Dict(
+        metadata={"description": "For bad fields: {'fields': {name: [reason, ...]}}."}
+    )
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None, headers=None):
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def domain_error_response(error: DomainError):
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
+    return error_response(error.status, error.code, error.message, error.details, headers)
+
+
+def _field_errors(messages: dict) -> dict:
+    """webargs says {"json": {"name": ["..."]}}; clients want the field names, wherever
+    they came from (body, query string, path)."""
+    fields: dict = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            fields.update(location_errors)
+        else:
+            fields.setdefault("_body", []).extend(location_errors)
+    return fields
+
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+}
+
+
+def http_error_response(error: HTTPException):
+    if isinstance(error, InternalServerError):
+        # Never tell a client what broke inside; the log has it.
+        log.error("unhandled error", exc_info=error.original_exception or error)
+        return error_response(500, "internal_error", "Internal server error.")
+    data = getattr(error, "data", None) or {}
+    details = {}
+    message = data.get("message") or error.description or error.name
+    if "messages" in data:
+        details = {"fields": _field_errors(data["messages"])}
+        if list(details["fields"]) == ["_body"]:
+            message = " ".join(details["fields"]["_body"])  # e.g. malformed JSON
+        else:
+            message = "Some fields are not valid: " + ", ".join(sorted(details["fields"])) + "."
+    elif error.code == 404:
+        message = "No such resource."
+    code = _CODES.get(error.code or 500, error.name.lower().replace(" ", "_"))
+    return error_response(error.code or 500, code, message, details, data.get("headers"))

@@ -1,0 +1,42 @@
+"""create_app(): configuration, extensions, the three doors, error handlers, CLI."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from service.config import Config
+from service.db import Database
+from service.redis_server import RedisHandle
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(__name__, instance_path=str(config.instance_path), instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        TESTING=config.testing,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # bulk imports are the largest bodies
+    )
+    if config.sqlalchemy_url.startswith("sqlite"):
+        config.instance_path.mkdir(parents=True, exist_ok=True)
+    app.extensions["chain_collab.config"] = config
+    app.extensions["db"] = Database(config.sqlalchemy_url)
+    app.extensions["redis"] = RedisHandle(config)
+
+    from blueprints import close_request_session
+    from blueprints.brand_api import init_brand_api
+    from blueprints.dealer_portal import bp as dealer_portal
+    from blueprints.factory_webhooks import bp as factory_webhooks
+    from service.cli import register_cli
+
+    app.teardown_appcontext(close_request_session)
+    init_brand_api(app)
+    app.register_blueprint(dealer_portal)
+    app.register_blueprint(factory_webhooks)
+    register_cli(app)
+    return app

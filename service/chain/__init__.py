@@ -1,0 +1,1 @@
+"""The chain: organisations, members, invitations, directory groups, visibility rules."""

@@ -1,0 +1,89 @@
+"""Chains and the API keys that act for their brand."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.chain.models import ApiKey, Chain, Organisation, OrganisationKind
+from service.db import utcnow
+from service.errors import Invalid, NotFound
+
+API_KEY_PREFIX = "cck_"
+
+
+def create_chain(
+    session: Session, *, name: str, timezone: str = "Asia/Shanghai"
+) -> tuple[Chain, Organisation]:
+    """A brand's chain, with the brand itself as its first organisation."""
+    name = name.strip()
+    if not name:
+        raise Invalid.field("name", "Must not be blank.")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid.field("timezone", f"Unknown time zone {timezone!r}.") from None
+    chain = Chain(name=name, timezone=timezone)
+    session.add(chain)
+    session.flush()
+    brand = Organisation(chain_id=chain.id, kind=OrganisationKind.BRAND, name=name)
+    session.add(brand)
+    session.flush()
+    return chain, brand
+
+
+def brand_of(session: Session, chain_id: uuid.UUID) -> Organisation:
+    return session.scalars(
+        select(Organisation).where(
+            Organisation.chain_id == chain_id, Organisation.kind == OrganisationKind.BRAND
+        )
+    ).one()
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_api_key(session: Session, *, chain_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
+    """A new key for the chain. The key itself is returned once and never stored."""
+    secret = secrets.token_urlsafe(32)
+    key = f"{API_KEY_PREFIX}{secret}"
+    api_key = ApiKey(chain_id=chain_id, name=name, prefix=key[:12], key_hash=_hash_key(key))
+    session.add(api_key)
+    session.flush()
+    return api_key, key
+
+
+def chain_for_api_key(session: Session, key: str) -> uuid.UUID | None:
+    """The chain a live key belongs to, or None for an unknown or revoked key."""
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    return session.scalar(
+        select(ApiKey.chain_id).where(
+            ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_(None)
+        )
+    )
+
+
+def list_api_keys(session: Session, chain_id: uuid.UUID) -> list[ApiKey]:
+    return list(
+        session.scalars(select(ApiKey).where(ApiKey.chain_id == chain_id).order_by(ApiKey.id))
+    )
+
+
+def revoke_api_key(session: Session, *, chain_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
+    api_key = session.get(ApiKey, key_id)
+    if api_key is None or api_key.chain_id != chain_id:
+        raise NotFound("No such API key.")
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    session.refresh(api_key)
+    return api_key

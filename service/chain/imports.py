@@ -1,0 +1,460 @@
+"""Bulk import of organisations with their members and directory group paths.
+
+Every row stands alone: a bad organisation row, or one bad contact in a good row, is reported
+with its row number, field and reason, and everything else goes in. Organisations are matched
+on `custom_id`, members within their organisation on mobile, else e-mail, else name, so running
+the same file twice changes nothing. Work is done a chunk of rows at a time with set-based
+reads and bulk inserts: the cost is a few statements per chunk, not per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from marshmallow import ValidationError
+from marshmallow.validate import Email
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from service.chain.directory_groups import ensure_path, split_path
+from service.chain.mobiles import normalise_mobile
+from service.chain.models import (
+    Import,
+    Member,
+    MemberRole,
+    Organisation,
+    OrganisationGroup,
+)
+from service.db import new_id, utcnow
+from service.errors import DomainError, Invalid, NotFound
+from service.pagination import Page, paginate
+
+CHUNK = 1000
+KINDS = ("dealer", "factory")
+ROLES = frozenset(MemberRole)
+CSV_REQUIRED = ("custom_id", "kind", "name")
+CSV_COLUMNS = (
+    *CSV_REQUIRED,
+    "groups",
+    "member_name",
+    "member_role",
+    "member_mobile",
+    "member_email",
+)
+_valid_email = Email()
+
+
+@dataclass
+class ImportRow:
+    """One organisation to import. `row` is its position in the file (CSV: its first line);
+    each member carries its own row number in `_row`."""
+
+    row: int
+    data: dict
+
+
+class RowError(Exception):
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = reason
+
+
+@dataclass
+class Report:
+    results: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+    def error(self, row: int, custom_id, field_name: str, reason: str) -> None:
+        self.errors.append(
+            {"row": row, "custom_id": custom_id, "field": field_name, "reason": reason}
+        )
+
+    def count(self, status: str) -> int:
+        return sum(1 for result in self.results if result["status"] == status)
+
+
+# Reading files
+
+
+def rows_from_json(payload) -> list[ImportRow]:
+    """`{"organisations": [...]}` or a bare list; row numbers count from 1."""
+    if isinstance(payload, dict):
+        payload = payload.get("organisations")
+    if not isinstance(payload, list):
+        raise Invalid.field("organisations", "Must be a list of organisations.")
+    return [ImportRow(number, entry) for number, entry in enumerate(payload, start=1)]
+
+
+def rows_from_csv(text: str) -> list[ImportRow]:
+    """One line per member; an organisation's columns repeat on each of its lines (an
+    organisation without members has one line with empty member columns). Row numbers are
+    line numbers, the header being line 1. `groups` holds paths separated by ';'."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [name for name in CSV_REQUIRED if name not in (reader.fieldnames or [])]
+    if missing:
+        raise Invalid(
+            f"The CSV header lacks {', '.join(missing)}.",
+            details={"fields": {"header": [f"Expected columns: {', '.join(CSV_COLUMNS)}."]}},
+        )
+    by_custom_id: dict[str, ImportRow] = {}
+    rows: list[ImportRow] = []
+    for line in reader:
+        number = reader.line_num
+        line = {key: (value or "").strip() for key, value in line.items() if key}
+        key = line["custom_id"]
+        current = by_custom_id.get(key) if key else None
+        if current is None:
+            groups = [path for path in line.get("groups", "").split(";") if path.strip()]
+            current = ImportRow(
+                number,
+                {"custom_id": key, "kind": line["kind"], "name": line["name"],
+                 "groups": groups, "members": []},
+            )  # fmt: skip
+            rows.append(current)
+            if key:
+                by_custom_id[key] = current
+        if any(line.get(f"member_{part}") for part in ("name", "role", "mobile", "email")):
+            current.data["members"].append(
+                {
+                    "_row": number,
+                    "name": line.get("member_name", ""),
+                    "role": line.get("member_role", ""),
+                    "mobile": line.get("member_mobile") or None,
+                    "email": line.get("member_email") or None,
+                }
+            )
+    return rows
+
+
+# Checking one row
+
+
+def _text(data: dict, name: str, *, max_length: int, required: bool = True) -> str | None:
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise RowError(name, "Missing.")
+        return None
+    if not isinstance(value, str):
+        raise RowError(name, "Must be text.")
+    value = value.strip()
+    if len(value) > max_length:
+        raise RowError(name, f"Longer than {max_length} characters.")
+    return value
+
+
+def _check_organisation(data) -> dict:
+    if not isinstance(data, dict):
+        raise RowError("_row", "Must be an object.")
+    kind = _text(data, "kind", max_length=16)
+    if kind not in KINDS:
+        raise RowError("kind", "Must be 'dealer' or 'factory'.")
+    groups = data.get("groups") or []
+    if not isinstance(groups, list) or not all(isinstance(path, str) for path in groups):
+        raise RowError("groups", "Must be a list of paths like 'East/Shanghai'.")
+    for path in groups:
+        try:
+            split_path(path)
+        except Invalid as error:
+            raise RowError("groups", error.details["fields"]["path"][0]) from None
+    members = data.get("members") or []
+    if not isinstance(members, list):
+        raise RowError("members", "Must be a list.")
+    return {
+        "custom_id": _text(data, "custom_id", max_length=100),
+        "kind": kind,
+        "name": _text(data, "name", max_length=200),
+        "groups": list(dict.fromkeys(path.strip().strip("/") for path in groups)),
+        "members": members,
+    }
+
+
+def _check_member(data) -> dict:
+    if not isinstance(data, dict):
+        raise RowError("members", "Each member must be an object.")
+    role = _text(data, "role", max_length=32)
+    if role not in ROLES:
+        raise RowError("role", f"Must be one of: {', '.join(MemberRole)}.")
+    mobile = _text(data, "mobile", max_length=32, required=False)
+    if mobile:
+        try:
+            mobile = normalise_mobile(mobile)
+        except Invalid as error:
+            raise RowError("mobile", error.details["fields"]["mobile"][0]) from None
+    email = _text(data, "email", max_length=254, required=False)
+    if email:
+        email = email.lower()
+        try:
+            _valid_email(email)
+        except ValidationError:
+            raise RowError("email", "Not a valid e-mail address.") from None
+    return {
+        "name": _text(data, "name", max_length=200),
+        "role": role,
+        "mobile": mobile,
+        "email": email,
+    }
+
+
+# Running an import
+
+
+def run_import(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    rows: list[ImportRow],
+    source: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Import, list[dict]]:
+    """Import every row that can be imported. Returns the stored Import (with its errors)
+    and the per-row results."""
+    report = Report()
+    group_cache: dict = {}
+    seen_custom_ids: dict[str, int] = {}
+    emails_in_file: dict[str, int] = {}
+    for chunk in _chunks(rows, CHUNK):
+        _import_chunk(
+            session, chain_id, chunk, report, group_cache, seen_custom_ids, emails_in_file
+        )
+        if progress:
+            progress(len(chunk))
+    record = Import(
+        chain_id=chain_id,
+        source=source[:200],
+        rows=len(rows),
+        created=report.count("created"),
+        updated=report.count("updated"),
+        unchanged=report.count("unchanged"),
+        failed=report.count("failed"),
+        errors=report.errors,
+    )
+    session.add(record)
+    session.flush()
+    return record, report.results
+
+
+def _chunks(rows: list[ImportRow], size: int) -> Iterator[list[ImportRow]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids, emails_in_file):
+    now = utcnow()
+    checked: list[tuple[ImportRow, dict]] = []
+    for row in chunk:
+        custom_id = row.data.get("custom_id") if isinstance(row.data, dict) else None
+        try:
+            organisation = _check_organisation(row.data)
+        except RowError as error:
+            report.error(row.row, custom_id, error.field, error.reason)
+            report.results.append(_result(row, custom_id, "failed"))
+            continue
+        first = seen_custom_ids.setdefault(organisation["custom_id"], row.row)
+        if first != row.row:
+            report.error(row.row, custom_id, "custom_id", f"Also on row {first} of this import.")
+            report.results.append(_result(row, custom_id, "failed"))
+            continue
+        checked.append((row, organisation))
+
+    existing = {
+        organisation.custom_id: organisation
+        for organisation in session.scalars(
+            select(Organisation).where(
+                Organisation.chain_id == chain_id,
+                Organisation.removed_at.is_(None),
+                Organisation.custom_id.in_([o["custom_id"] for _, o in checked]),
+            )
+        )
+    }
+    existing_members = _members_of(session, [o.id for o in existing.values()])
+    placed = _placements_of(session, [o.id for o in existing.values()])
+    taken_emails = _emails_taken(session, checked)
+
+    new_organisations, new_members, new_placements = [], [], []
+    for row, wanted in checked:
+        organisation = existing.get(wanted["custom_id"])
+        changed = False
+        if organisation is not None and organisation.kind != wanted["kind"]:
+            report.error(
+                row.row, wanted["custom_id"], "kind", f"Is a {organisation.kind} in the chain."
+            )
+            report.results.append(_result(row, wanted["custom_id"], "failed"))
+            continue
+        if organisation is None:
+            organisation_id = new_id()
+            new_organisations.append(
+                {"id": organisation_id, "chain_id": chain_id, "kind": wanted["kind"],
+                 "name": wanted["name"], "custom_id": wanted["custom_id"], "created_at": now}
+            )  # fmt: skip
+            status = "created"
+        else:
+            organisation_id = organisation.id
+            status = "unchanged"
+            if organisation.name != wanted["name"]:
+                organisation.name = wanted["name"]
+                changed = True
+        try:
+            group_ids = [
+                ensure_path(session, chain_id=chain_id, path=path, cache=group_cache)[0].id
+                for path in wanted["groups"]
+            ]
+        except DomainError as error:
+            report.error(row.row, wanted["custom_id"], "groups", error.message)
+            group_ids = []
+        for group_id in group_ids:
+            if (organisation_id, group_id) not in placed:
+                placed.add((organisation_id, group_id))
+                new_placements.append({"organisation_id": organisation_id, "group_id": group_id})
+                changed = True
+        known = existing_members.setdefault(organisation_id, _MemberIndex())
+        for position, member_data in enumerate(wanted["members"], start=1):
+            member_row = (
+                member_data.get("_row", row.row) if isinstance(member_data, dict) else row.row
+            )
+            try:
+                member = _check_member(member_data)
+                email_owner = member["email"] and (
+                    taken_emails.get(member["email"]) or emails_in_file.get(member["email"])
+                )
+                match = known.find(member)
+                if email_owner and (match is None or email_owner != match.get("id")):
+                    raise RowError("email", "Already used by another member.")
+            except RowError as error:
+                field_name = _member_field(member_data, position, error.field)
+                report.error(member_row, wanted["custom_id"], field_name, error.reason)
+                continue
+            if match is None:
+                record = {"id": new_id(), "chain_id": chain_id, "organisation_id": organisation_id,
+                          "created_at": now, **member}  # fmt: skip
+                new_members.append(record)
+                known.add(record)
+                changed = True
+            elif _merge(match, member):
+                session.execute(
+                    update(Member)
+                    .where(Member.id == match["id"])
+                    .values({k: match[k] for k in ("name", "role", "mobile", "email")})
+                )
+                changed = True
+            if member["email"]:
+                emails_in_file[member["email"]] = known.find(member)["id"]
+        if changed and status == "unchanged":
+            status = "updated"
+        report.results.append(_result(row, wanted["custom_id"], status, organisation_id))
+
+    if new_organisations:
+        session.execute(insert(Organisation), new_organisations)
+    if new_placements:
+        session.execute(insert(OrganisationGroup), new_placements)
+    if new_members:
+        session.execute(insert(Member), new_members)
+    session.flush()
+
+
+def _member_field(member_data, position: int, name: str) -> str:
+    """How to name a bad member field: its CSV column, or its place in the JSON row."""
+    if isinstance(member_data, dict) and "_row" in member_data:
+        return f"member_{name}"
+    if name == "members":
+        return f"members[{position}]"
+    return f"members[{position}].{name}"
+
+
+def _result(row: ImportRow, custom_id, status: str, organisation_id=None) -> dict:
+    return {"row": row.row, "custom_id": custom_id, "status": status,
+            "organisation_id": organisation_id}  # fmt: skip
+
+
+class _MemberIndex:
+    """An organisation's members, findable by mobile, e-mail or name (in that order)."""
+
+    def __init__(self):
+        self.by = {"mobile": {}, "email": {}, "name": {}}
+
+    def add(self, member: dict) -> None:
+        for key, index in self.by.items():
+            if member.get(key):
+                index.setdefault(member[key], member)
+
+    def find(self, member: dict) -> dict | None:
+        for key in ("mobile", "email", "name"):
+            if member.get(key):
+                return self.by[key].get(member[key])
+        return None
+
+
+def _merge(current: dict, wanted: dict) -> bool:
+    """Bring `current` up to `wanted`; a blank field in the file leaves ours as it is."""
+    changed = False
+    for key in ("name", "role", "mobile", "email"):
+        if wanted[key] and current.get(key) != wanted[key]:
+            current[key] = wanted[key]
+            changed = True
+    return changed
+
+
+def _members_of(session: Session, organisation_ids: list) -> dict[uuid.UUID, _MemberIndex]:
+    indexes: dict[uuid.UUID, _MemberIndex] = {}
+    if not organisation_ids:
+        return indexes
+    rows = session.execute(
+        select(Member.id, Member.organisation_id, Member.name, Member.role, Member.mobile,
+               Member.email)
+        .where(Member.organisation_id.in_(organisation_ids), Member.removed_at.is_(None))
+    ).mappings()  # fmt: skip
+    for row in rows:
+        indexes.setdefault(row["organisation_id"], _MemberIndex()).add(dict(row))
+    return indexes
+
+
+def _placements_of(session: Session, organisation_ids: list) -> set[tuple]:
+    if not organisation_ids:
+        return set()
+    return set(
+        session.execute(
+            select(OrganisationGroup.organisation_id, OrganisationGroup.group_id).where(
+                OrganisationGroup.organisation_id.in_(organisation_ids)
+            )
+        ).tuples()
+    )
+
+
+def _emails_taken(session: Session, checked: Iterable[tuple[ImportRow, dict]]) -> dict:
+    """E-mail → id of the live member who already has it, for the e-mails in this chunk."""
+    emails = {
+        member["email"].strip().lower()
+        for _, organisation in checked
+        for member in organisation["members"]
+        if isinstance(member, dict) and isinstance(member.get("email"), str) and member["email"]
+    }
+    if not emails:
+        return {}
+    return dict(
+        session.execute(
+            select(Member.email, Member.id).where(
+                Member.email.in_(emails), Member.removed_at.is_(None)
+            )
+        ).tuples()
+    )
+
+
+def get_import(session: Session, chain_id: uuid.UUID, import_id: uuid.UUID) -> Import:
+    record = session.get(Import, import_id)
+    if record is None or record.chain_id != chain_id:
+        raise NotFound("No such import.")
+    return record
+
+
+def list_imports(
+    session: Session, *, chain_id: uuid.UUID, cursor: str | None = None, limit: int = 50
+) -> Page:
+    stmt = select(Import).where(Import.chain_id == chain_id)
+    return paginate(session, stmt, Import.id, cursor=cursor, limit=limit)

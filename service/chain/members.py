@@ -1,0 +1,163 @@
+"""Members: the people of an organisation, and their portal passwords."""
+
+from __future__ import annotations
+
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.chain.mobiles import normalise_mobile
+from service.chain.models import Member, MemberRole, Organisation
+from service.chain.organisations import get_organisation
+from service.db import utcnow
+from service.errors import Conflict, Invalid, NotFound
+from service.pagination import Page, paginate
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 8
+_UNSET = object()
+
+
+def get_member(session: Session, chain_id: uuid.UUID, member_id: uuid.UUID) -> Member:
+    member = session.get(Member, member_id)
+    if (
+        member is None
+        or member.chain_id != chain_id
+        or member.removed_at
+        or member.organisation.removed_at
+    ):
+        raise NotFound("No such member.")
+    return member
+
+
+def _check_role(role: str) -> None:
+    if role not in set(MemberRole):
+        raise Invalid.field("role", f"Must be one of: {', '.join(MemberRole)}.")
+
+
+def _check_email_free(session: Session, email: str, *, but: uuid.UUID | None = None) -> None:
+    # E-mail is the portal login, so it is unique among live members of every chain.
+    taken = session.scalar(
+        select(Member.id).where(Member.email == email, Member.removed_at.is_(None))
+    )
+    if taken is not None and taken != but:
+        raise Conflict(
+            "Another member already uses this e-mail address.",
+            details={"fields": {"email": ["Already in use."]}},
+        )
+
+
+def add_member(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    name: str,
+    role: str,
+    mobile: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+) -> Member:
+    organisation = get_organisation(session, chain_id, organisation_id)
+    name = name.strip()
+    if not name:
+        raise Invalid.field("name", "Must not be blank.")
+    _check_role(role)
+    if email:
+        email = email.strip().lower()
+        _check_email_free(session, email)
+    member = Member(
+        chain_id=chain_id,
+        organisation_id=organisation.id,
+        name=name,
+        role=role,
+        mobile=normalise_mobile(mobile) if mobile else None,
+        email=email or None,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def list_members(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    get_organisation(session, chain_id, organisation_id)
+    stmt = select(Member).where(
+        Member.organisation_id == organisation_id, Member.removed_at.is_(None)
+    )
+    return paginate(session, stmt, Member.id, cursor=cursor, limit=limit)
+
+
+def update_member(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    member_id: uuid.UUID,
+    name: str | None = None,
+    role: str | None = None,
+    mobile=_UNSET,
+    email=_UNSET,
+) -> Member:
+    """Change what is given; `mobile=None` or `email=None` clears it."""
+    member = get_member(session, chain_id, member_id)
+    if name is not None:
+        if not name.strip():
+            raise Invalid.field("name", "Must not be blank.")
+        member.name = name.strip()
+    if role is not None:
+        _check_role(role)
+        member.role = role
+    if mobile is not _UNSET:
+        member.mobile = normalise_mobile(mobile) if mobile else None
+    if email is not _UNSET:
+        email = email.strip().lower() if email else None
+        if email:
+            _check_email_free(session, email, but=member.id)
+        member.email = email
+    session.flush()
+    return member
+
+
+def remove_member(session: Session, *, chain_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    member = get_member(session, chain_id, member_id)
+    member.removed_at = utcnow()
+    session.flush()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid.field("password", f"At least {MIN_PASSWORD_LENGTH} characters.")
+    return _hasher.hash(password)
+
+
+def authenticate_member(session: Session, *, email: str, password: str) -> Member | None:
+    """The live member with this login, or None. Same answer for unknown e-mail and bad password."""
+    member = session.scalar(
+        select(Member)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(
+            Member.email == email.strip().lower(),
+            Member.removed_at.is_(None),
+            Organisation.removed_at.is_(None),
+        )
+    )
+    if member is None or member.password_hash is None:
+        _hasher.hash(password)  # spend the same time as a real check
+        return None
+    try:
+        _hasher.verify(member.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(member.password_hash):
+        member.password_hash = _hasher.hash(password)
+    return member

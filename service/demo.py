@@ -1,0 +1,91 @@
+"""The demo chain `make run` starts with: a furniture brand, 3 dealers, 2 factories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.chain.chains import create_chain, issue_api_key
+from service.chain.directory_groups import ensure_path
+from service.chain.members import add_member
+from service.chain.models import Chain, Member
+from service.chain.organisations import add_organisation
+from service.chain.visibility import add_rule
+
+DEMO_CHAIN = "Lumen Home Furnishings"
+DEMO_PASSWORD = "demo-password"
+
+DEALERS = [
+    ("DLR-SH-01", "Lumen Home Shanghai Pudong", "Dealers/East/Shanghai",
+     [("Li Na", "admin", "13812345601", "li.na@pudong.example"),
+      ("Wang Fang", "service_specialist", "13812345602", "wang.fang@pudong.example"),
+      ("Zhao Lei", "designer", "13812345603", None),
+      ("Sun Qiang", "installer", "13812345604", None)]),
+    ("DLR-HZ-01", "Lumen Home Hangzhou Xihu", "Dealers/East/Hangzhou",
+     [("Chen Jing", "admin", "13912345611", "chen.jing@xihu.example"),
+      ("Zhou Min", "service_specialist", "13912345612", None)]),
+    ("DLR-GZ-01", "Lumen Home Guangzhou Tianhe", "Dealers/South/Guangzhou",
+     [("Huang Wei", "admin", "13712345621", "huang.wei@tianhe.example"),
+      ("Lin Xia", "designer", "13712345622", None)]),
+]  # fmt: skip
+FACTORIES = [
+    ("FAC-FS-01", "Foshan Panel Works", [("Guo Hua", "coordinator", "13612345631", None)]),
+    ("FAC-DG-01", "Dongguan Frame Factory", [("Xu Gang", "coordinator", "13512345641", None)]),
+]
+BRAND_MEMBERS = [("Ma Lin", "admin", "13312345651", "ma.lin@lumen.example")]
+
+
+@dataclass
+class Demo:
+    chain: Chain
+    api_key: str
+    logins: list[Member]
+
+
+def seed_demo(session: Session) -> Demo:
+    """Create the demo chain unless it exists; either way issue a fresh API key."""
+    chain = session.scalar(select(Chain).where(Chain.name == DEMO_CHAIN))
+    if chain is None:
+        chain = _create(session)
+    _, key = issue_api_key(session, chain_id=chain.id, name="demo key")
+    logins = session.scalars(
+        select(Member)
+        .where(Member.chain_id == chain.id, Member.password_hash.is_not(None))
+        .order_by(Member.id)
+    ).all()
+    return Demo(chain=chain, api_key=key, logins=list(logins))
+
+
+def _create(session: Session) -> Chain:
+    chain, brand = create_chain(session, name=DEMO_CHAIN)
+    _add_members(session, chain.id, brand.id, BRAND_MEMBERS)
+    production, _ = ensure_path(session, chain_id=chain.id, path="Production bases")
+    east, _ = ensure_path(session, chain_id=chain.id, path="Dealers/East")
+    for custom_id, name, path, members in DEALERS:
+        group, _ = ensure_path(session, chain_id=chain.id, path=path)
+        dealer, _ = add_organisation(
+            session, chain_id=chain.id, kind="dealer", name=name, custom_id=custom_id,
+            group_ids=[group.id],
+        )  # fmt: skip
+        _add_members(session, chain.id, dealer.id, members)
+    for custom_id, name, members in FACTORIES:
+        factory, _ = add_organisation(
+            session, chain_id=chain.id, kind="factory", name=name, custom_id=custom_id,
+            group_ids=[production.id],
+        )  # fmt: skip
+        _add_members(session, chain.id, factory.id, members)
+    # East China dealers may call the factories; factories see every dealer they make for.
+    dealers, _ = ensure_path(session, chain_id=chain.id, path="Dealers")
+    add_rule(session, chain_id=chain.id, viewer_group_id=east.id, visible_group_id=production.id)
+    add_rule(session, chain_id=chain.id, viewer_group_id=production.id, visible_group_id=dealers.id)
+    return chain
+
+
+def _add_members(session: Session, chain_id, organisation_id, members) -> None:
+    for name, role, mobile, email in members:
+        add_member(
+            session, chain_id=chain_id, organisation_id=organisation_id, name=name, role=role,
+            mobile=mobile, email=email, password=DEMO_PASSWORD if email else None,
+        )  # fmt: skip

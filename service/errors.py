@@ -1,0 +1,46 @@
+"""Domain exceptions. The doors map them to status codes in one place each."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: dict | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    """Input that is well-formed but breaks a rule; details name the field."""
+
+    status = 422
+    code = "invalid"
+
+    @classmethod
+    def field(cls, name: str, reason: str) -> Invalid:
+        return cls(f"{name}: {reason}", details={"fields": {name: [reason]}})
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Gone(DomainError):
+    status = 410
+    code = "gone"

