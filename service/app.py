@@ -21,6 +21,9 @@ def create_app(config: Config | None = None) -> Flask:
         TESTING=config.testing,
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # bulk imports are the largest bodies
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config.public_url and config.public_url.startswith("https")),
     )
     if config.sqlalchemy_url.startswith("sqlite"):
         config.instance_path.mkdir(parents=True, exist_ok=True)

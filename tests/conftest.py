@@ -154,3 +154,64 @@ def client(bound_app):
 @pytest.fixture
 def cli(bound_app):
     return bound_app.test_cli_runner()
+
+
+@pytest.fixture
+def committed(engine: Engine):
+    """A session whose commits are real, for tests that cross threads or processes (a live
+    server, a browser). Everything is deleted afterwards."""
+    from service.models import metadata
+
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def live_server(config: Config, engine: Engine):
+    """The app served over real HTTP on loopback, by a thread of this process, with an app
+    and engine of its own (committed data only)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a browser Playwright downloads). Without
+    it the browser tests are skipped, unless REQUIRE_BROWSER is set, as CI does."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

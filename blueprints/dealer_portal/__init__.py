@@ -1,7 +1,147 @@
-"""/portal: the dealers' web portal."""
+"""/portal: the web portal of the chain's organisations. Server-rendered, session login, CSRF."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import uuid
+from functools import wraps
 
-bp = Blueprint("dealer_portal", __name__, url_prefix="/portal", template_folder="templates")
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+
+from blueprints import db, public_base_url
+from blueprints.dealer_portal.forms import JoinForm, LoginForm
+from blueprints.factory_webhooks import progress_url
+from service.chain.directory import shared_directory
+from service.chain.invitations import accept_invitation, open_invitation
+from service.chain.members import authenticate_member, get_member
+from service.errors import DomainError, NotFound
+
+bp = Blueprint(
+    "dealer_portal",
+    __name__,
+    url_prefix="/portal",
+    template_folder="templates",
+    static_folder="static",
+)
+
+
+@bp.context_processor
+def template_globals() -> dict:
+    # Forms check their own CSRF token (FlaskForm); templates without a form need the helper.
+    return {"csrf_token": generate_csrf}
+
+
+@bp.before_request
+def load_member() -> None:
+    g.member = None
+    member_id, chain_id = session.get("member_id"), session.get("chain_id")
+    if member_id and chain_id:
+        try:
+            g.member = get_member(db(), uuid.UUID(chain_id), uuid.UUID(member_id))
+        except (NotFound, ValueError):
+            session.clear()
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.member is None:
+            return redirect(url_for("dealer_portal.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _log_in(member) -> None:
+    session.clear()  # a fresh session on login: no fixation
+    session["member_id"], session["chain_id"] = str(member.id), str(member.chain_id)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only ever redirect within the portal.
+    if target and target.startswith("/portal/") and not target.startswith("//"):
+        return target
+    return url_for("dealer_portal.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        member = authenticate_member(db(), email=form.email.data, password=form.password.data)
+        if member is not None:
+            db().commit()  # a rehashed password, if any
+            _log_in(member)
+            return redirect(_safe_next(request.args.get("next")))
+        error = "Wrong e-mail or password."
+    status = 401 if error else 200
+    return render_template("portal/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    if FlaskForm().validate_on_submit():  # no fields: checks the CSRF token only
+        session.clear()
+    return redirect(url_for("dealer_portal.login"))
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+def join(code: str):
+    try:
+        invitation = open_invitation(db(), code)
+    except DomainError as error:
+        return render_template("portal/join_closed.html", error=error), error.status
+    form = JoinForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            organisation, admin, secret = accept_invitation(
+                db(),
+                code=code,
+                organisation_name=form.organisation_name.data,
+                admin_name=form.admin_name.data,
+                admin_email=form.admin_email.data,
+                admin_mobile=form.admin_mobile.data or None,
+                password=form.password.data,
+            )
+        except DomainError as failure:
+            db().rollback()
+            error = failure
+        else:
+            db().commit()
+            _log_in(admin)
+            return render_template(
+                "portal/joined.html",
+                organisation=organisation,
+                webhook_secret=secret,
+                webhook_url=progress_url(public_base_url(), organisation.id),
+            )
+    return render_template("portal/join.html", form=form, invitation=invitation, error=error), (
+        422 if error else 200
+    )
+
+
+@bp.get("/")
+@login_required
+def home():
+    return render_template("portal/home.html")
+
+
+@bp.get("/directory")
+@login_required
+def directory():
+    page = shared_directory(
+        db(),
+        chain_id=g.member.chain_id,
+        viewer_member_id=g.member.id,
+        cursor=request.args.get("cursor") or None,
+        limit=100,
+    )
+    return render_template("portal/directory.html", page=page)
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError):
+    return render_template("portal/error.html", error=error), error.status

@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: install migrate run test lint format bench clean
+
+# Re-install when the dependencies change.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(FLASK) db upgrade
+
+# Web (gunicorn) and a worker on the embedded defaults, with the demo chain.
+run: migrate
+	@$(FLASK) demo seed
+	@echo "Serving http://127.0.0.1:$(PORT)/  API docs: http://127.0.0.1:$(PORT)/api/v1/docs  portal: http://127.0.0.1:$(PORT)/portal/"
+	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+
+# The suite on the embedded defaults; then again on PostgreSQL/Redis when DATABASE_URL or
+# REDIS_URL point at them (the tests wipe that database: its name must contain "test").
+test: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
+		echo "== again on DATABASE_URL=$${DATABASE_URL:-(embedded)} REDIS_URL=$${REDIS_URL:-(embedded)}"; \
+		$(BIN)/pytest $(PYTEST_ARGS); \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/import_directory.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,74 @@
+"""The portal in a real browser, against a live server and committed data."""
+
+from playwright.sync_api import expect
+
+from service.chain.chains import create_chain
+from service.chain.directory_groups import ensure_path
+from service.chain.invitations import create_invitation
+from service.chain.members import add_member
+from service.chain.organisations import add_organisation
+from service.chain.visibility import add_rule
+
+PASSWORD = "correct horse"
+
+
+def _seed(session):
+    chain, brand = create_chain(session, name="Acme Home")
+    east, _ = ensure_path(session, chain_id=chain.id, path="Dealers/East")
+    bases, _ = ensure_path(session, chain_id=chain.id, path="Production bases")
+    pudong, _ = add_organisation(
+        session, chain_id=chain.id, kind="dealer", name="Pudong Store", group_ids=[east.id]
+    )
+    tianhe, _ = add_organisation(session, chain_id=chain.id, kind="dealer", name="Tianhe Store")
+    foshan, _ = add_organisation(
+        session, chain_id=chain.id, kind="factory", name="Foshan Works", group_ids=[bases.id]
+    )
+    add_rule(session, chain_id=chain.id, viewer_group_id=east.id, visible_group_id=bases.id)
+    for org, name, mobile, email in (
+        (pudong, "Li Na", "13812345601", "li.na@pudong.example"),
+        (brand, "Ma Lin", "13312345651", None),
+        (tianhe, "Huang Wei", "13712345621", None),
+        (foshan, "Guo Hua", "13612345631", None),
+    ):
+        add_member(
+            session, chain_id=chain.id, organisation_id=org.id, name=name, role="admin",
+            mobile=mobile, email=email, password=PASSWORD if email else None,
+        )  # fmt: skip
+    _, code = create_invitation(session, chain_id=chain.id, kind="dealer")
+    session.commit()
+    return code
+
+
+def test_a_dealer_signs_in_and_sees_only_the_directory_it_may(page, live_server, committed):
+    _seed(committed)
+    page.goto(f"{live_server}/portal/directory")
+    expect(page).to_have_url(f"{live_server}/portal/login?next=/portal/directory")
+    page.get_by_label("E-mail").fill("li.na@pudong.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(f"{live_server}/portal/directory")
+    table = page.locator("table")
+    expect(table).to_contain_text("Li Na")
+    expect(table).to_contain_text("Ma Lin")
+    expect(table).to_contain_text("133****5651")
+    expect(table).to_contain_text("Foshan Works")
+    expect(table).not_to_contain_text("Huang Wei")
+    expect(table).not_to_contain_text("Tianhe")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{live_server}/portal/login")
+
+
+def test_a_dealer_joins_by_invitation_in_the_browser(page, live_server, committed):
+    code = _seed(committed)
+    page.goto(f"{live_server}/portal/join/{code}")
+    page.get_by_label("Organisation").fill("Xihu Store")
+    page.get_by_label("Your name").fill("Chen Jing")
+    page.get_by_label("E-mail").fill("chen.jing@xihu.example")
+    page.get_by_label("Password").fill("long enough")
+    page.get_by_role("button", name="Join").click()
+
+    expect(page.get_by_role("heading")).to_have_text("Xihu Store has joined the chain")
+    page.get_by_role("link", name="Continue").click()
+    expect(page.locator("header")).to_contain_text("Chen Jing · Xihu Store")
