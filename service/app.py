@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
-from flask import Flask
+from flask import Flask, redirect, url_for
 
 from service.config import Config
 from service.db import Database
 from service.redis_server import RedisHandle
-
-log = logging.getLogger(__name__)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -42,4 +38,5 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(dealer_portal)
     app.register_blueprint(factory_webhooks)
     register_cli(app)
+    app.add_url_rule("/", "index", lambda: redirect(url_for("dealer_portal.home")))
     return app
