@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,7 +56,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker)
 
 
-@click.group("db", help="The database schema.")
+@click.group("db", cls=AppGroup, help="The database schema.")
 def db_cli():
     pass
 
@@ -67,7 +68,7 @@ def db_upgrade():
     command.upgrade(alembic_config(current_app.extensions["db"].url), "head")
 
 
-@click.group("chain", help="Brands' chains, their API keys and bulk imports.")
+@click.group("chain", cls=AppGroup, help="Brands' chains, their API keys and bulk imports.")
 def chain_cli():
     pass
 
@@ -159,7 +160,7 @@ def chain_import(file: Path, chain_id: str | None, errors_to):
             errors_to.write(json.dumps(error, ensure_ascii=False) + "\n")
 
 
-@click.group("demo", help="Demo data.")
+@click.group("demo", cls=AppGroup, help="Demo data.")
 def demo_cli():
     pass
 
@@ -180,6 +181,7 @@ def demo_seed():
 @click.command("worker", help="Run an RQ worker, with its scheduler, on this app's Redis.")
 @click.option("--queue", "queues", multiple=True, default=["default"], show_default=True)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
 def worker(queues: tuple[str, ...], burst: bool):
     from rq import Queue, Worker
 
