@@ -14,8 +14,14 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 START_TIMEOUT_SECONDS = 10
+# For probing and stopping the embedded server: redis-py's default retries with backoff would
+# make every "not running yet" answer, and every shutdown (which drops the connection), take
+# seconds.
+_NO_RETRY = Retry(NoBackoff(), 0)
 
 
 def redis_binary() -> Path:
@@ -31,7 +37,9 @@ def embedded_socket(instance_path: Path) -> Path:
 
 
 def _answers(socket_path: Path) -> bool:
-    client = redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=0.5)
+    client = redis.Redis(
+        unix_socket_path=str(socket_path), socket_connect_timeout=0.5, retry=_NO_RETRY
+    )
     try:
         return bool(client.ping())
     except (redis.ConnectionError, redis.TimeoutError, FileNotFoundError):
@@ -79,7 +87,7 @@ def ensure_embedded_redis(instance_path: Path) -> str:
 def stop_embedded_redis(instance_path: Path) -> None:
     socket_path = embedded_socket(instance_path)
     if _answers(socket_path):
-        redis.Redis(unix_socket_path=str(socket_path)).shutdown(nosave=True)
+        redis.Redis(unix_socket_path=str(socket_path), retry=_NO_RETRY).shutdown(nosave=True)
 
 
 def connect(url: str) -> redis.Redis:

@@ -14,6 +14,7 @@ from service.pagination import Page, paginate
 
 SEPARATOR = "/"
 MAX_DEPTH = 10
+MAX_PATH_LENGTH = 1000  # the column's length
 
 
 def clean_name(name: str, *, field: str = "name") -> str:
@@ -33,7 +34,16 @@ def split_path(path: str, *, field: str = "path") -> list[str]:
         raise Invalid.field(field, "Must be names separated by '/', none of them blank.")
     if len(parts) > MAX_DEPTH:
         raise Invalid.field(field, f"Deeper than {MAX_DEPTH} levels.")
-    return [clean_name(part, field=field) for part in parts]
+    names = [clean_name(part, field=field) for part in parts]
+    _check_fits(SEPARATOR.join(names), field=field)
+    return names
+
+
+def _check_fits(path: str, *, field: str) -> None:
+    if path.count(SEPARATOR) >= MAX_DEPTH:
+        raise Invalid.field(field, f"The tree would be deeper than {MAX_DEPTH} levels.")
+    if len(path) > MAX_PATH_LENGTH:
+        raise Invalid.field(field, f"The path would be longer than {MAX_PATH_LENGTH} characters.")
 
 
 def get_group(session: Session, chain_id: uuid.UUID, group_id: uuid.UUID) -> DirectoryGroup:
@@ -71,6 +81,7 @@ def create_group(
     name = clean_name(name)
     parent = get_group(session, chain_id, parent_id) if parent_id else None
     path = f"{parent.path}{SEPARATOR}{name}" if parent else name
+    _check_fits(path, field="parent_id" if parent else "name")
     if _find(session, chain_id, path) is not None:
         raise Conflict(f"A directory group {path!r} already exists.", details={"path": path})
     group = DirectoryGroup(chain_id=chain_id, parent_id=parent_id, name=name, path=path)
@@ -152,16 +163,15 @@ def update_group(
         raise Conflict(
             f"A directory group {new_path!r} already exists.", details={"path": new_path}
         )
-    if new_path.count(SEPARATOR) + _subtree_depth(session, group) >= MAX_DEPTH:
-        raise Invalid.field("parent_id", f"The tree would be deeper than {MAX_DEPTH} levels.")
     old_prefix = group.path + SEPARATOR
+    # Every path of the subtree changes head: each must still fit.
+    below = [new_path + path[len(group.path) :] for path in _paths_below(session, group)]
+    for path in [new_path, *below]:
+        _check_fits(path, field="parent_id" if move else "name")
     # Descendants keep their place under the group: rewrite the head of their paths.
     session.execute(
         update(DirectoryGroup)
-        .where(
-            DirectoryGroup.chain_id == chain_id,
-            DirectoryGroup.path.startswith(old_prefix, autoescape=True),
-        )
+        .where(DirectoryGroup.chain_id == chain_id, _starts_with(old_prefix))
         .values(path=new_path + SEPARATOR + func.substr(DirectoryGroup.path, len(old_prefix) + 1))
         .execution_options(synchronize_session=False)
     )
@@ -171,16 +181,21 @@ def update_group(
     return group
 
 
-def _subtree_depth(session: Session, group: DirectoryGroup) -> int:
-    """How many levels hang below `group`."""
-    below = session.scalars(
-        select(DirectoryGroup.path).where(
-            DirectoryGroup.chain_id == group.chain_id,
-            DirectoryGroup.path.startswith(group.path + SEPARATOR, autoescape=True),
+def _paths_below(session: Session, group: DirectoryGroup) -> list[str]:
+    return list(
+        session.scalars(
+            select(DirectoryGroup.path).where(
+                DirectoryGroup.chain_id == group.chain_id,
+                _starts_with(group.path + SEPARATOR),
+            )
         )
     )
-    own = group.path.count(SEPARATOR)
-    return max((path.count(SEPARATOR) - own for path in below), default=0)
+
+
+def _starts_with(prefix: str) -> ColumnElement[bool]:
+    # Compared as text, not with LIKE: SQLite's LIKE ignores case, so "east/%" would also
+    # select the subtree of "East" there.
+    return func.substr(DirectoryGroup.path, 1, len(prefix)) == prefix
 
 
 def delete_group(session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID) -> None:
@@ -205,11 +220,7 @@ def delete_group(session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID) 
 def in_subtrees(paths: Iterable[str]) -> ColumnElement[bool]:
     """A condition on DirectoryGroup: the group is one of `paths` or below one of them."""
     conditions = [
-        or_(
-            DirectoryGroup.path == path,
-            DirectoryGroup.path.startswith(path + SEPARATOR, autoescape=True),
-        )
-        for path in paths
+        or_(DirectoryGroup.path == path, _starts_with(path + SEPARATOR)) for path in paths
     ]
     return or_(*conditions) if conditions else false()
 

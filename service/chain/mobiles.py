@@ -24,7 +24,13 @@ def mask_mobile(e164: str) -> str:
     """`+8613812345678` → `138****5678`; other countries keep their code: `+44 7700****123`."""
     number = phonenumbers.parse(e164)
     national = phonenumbers.national_significant_number(number)
-    keep_head, keep_tail = (3, 4) if len(national) >= 10 else (2, 2)
+    # Short numbers (some territories have 4 or 5 digits) keep less, so something stays hidden.
+    if len(national) >= 10:
+        keep_head, keep_tail = 3, 4
+    elif len(national) >= 6:
+        keep_head, keep_tail = 2, 2
+    else:
+        keep_head, keep_tail = 1, 1
     masked = national[:keep_head] + "*" * (len(national) - keep_head - keep_tail)
     masked += national[-keep_tail:]
     if number.country_code == 86:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from service.chain.directory_groups import get_group, in_subtrees, place_organisation
 from service.chain.models import (
     DirectoryGroup,
+    Member,
     Organisation,
     OrganisationGroup,
     OrganisationKind,
@@ -140,12 +141,18 @@ def remove_organisation(
     session: Session, *, chain_id: uuid.UUID, organisation_id: uuid.UUID
 ) -> None:
     """Take an organisation out of the chain. Kept as a record (its members, and later its
-    orders, still point at it) but gone from every list, and its webhook secrets stop."""
+    orders, still point at it) but gone from every list, and its webhook secrets stop. Its
+    people leave with it, which frees their e-mail addresses (logins) for a new start."""
     organisation = get_organisation(session, chain_id, organisation_id)
     if organisation.kind == OrganisationKind.BRAND:
         raise Conflict("The brand owns the chain and cannot be removed from it.")
     now = utcnow()
     organisation.removed_at = now
+    session.execute(
+        update(Member)
+        .where(Member.organisation_id == organisation.id, Member.removed_at.is_(None))
+        .values(removed_at=now)
+    )
     session.execute(
         update(WebhookSecret)
         .where(
