@@ -82,7 +82,10 @@ def init_brand_api(app: Flask) -> None:
         visibility_rules,
         directory,
     ):
-        module.blp.before_request(authenticate)
+        # The blueprints are module-level objects: a second app in one process (a test's live
+        # server) registers them again, and Flask refuses new hooks on them by then.
+        if authenticate not in module.blp.before_request_funcs.get(None, []):
+            module.blp.before_request(authenticate)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
 
     app.register_error_handler(DomainError, _domain_error)

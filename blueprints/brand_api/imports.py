@@ -6,11 +6,12 @@ from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest
 
 from blueprints import db
 from blueprints.brand_api import schemas
 from service.chain import imports as service
-from service.errors import Invalid
+from service.errors import DomainError, Invalid
 
 blp = Blueprint(
     "imports",
@@ -36,9 +37,13 @@ _REQUEST_BODY = {
 def _rows_from_request() -> tuple[list[service.ImportRow], str]:
     if request.mimetype == "text/csv":
         return service.rows_from_csv(request.get_data(as_text=True)), "api:csv"
-    payload = request.get_json(silent=True)
-    if payload is None:
+    if not request.is_json:
         raise Invalid("Send JSON ({'organisations': [...]}) or text/csv.", code="bad_body")
+    try:
+        payload = request.get_json()
+    except BadRequest:
+        # As everywhere in the API: a body that is not JSON is a 400, not a 422.
+        raise DomainError("Invalid JSON body.") from None
     try:
         schemas.ImportRequest().load(payload)
     except ValidationError as error:

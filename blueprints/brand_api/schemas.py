@@ -3,17 +3,32 @@ They validate shape only; rules that need the database live in service/."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from service.chain.models import MemberRole
 from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
+
+class Text(fields.String):
+    """Text input. NUL is refused here: PostgreSQL cannot store it, and nobody means it."""
+
+    default_error_messages: ClassVar[dict] = {"nul": "Must not contain NUL characters."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        return text
+
+
 NAME = {"required": True, "validate": validate.Length(min=1, max=200)}
 
 
 class PageArgs(ma.Schema):
-    cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
+    cursor = Text(metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT)
     )
@@ -35,14 +50,14 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 class OrganisationCreate(ma.Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["dealer", "factory"]))
-    name = fields.String(**NAME)
-    custom_id = fields.String(validate=validate.Length(min=1, max=100))
+    name = Text(**NAME)
+    custom_id = Text(validate=validate.Length(min=1, max=100))
     group_ids = fields.List(fields.UUID(), load_default=list)
 
 
 class OrganisationUpdate(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    custom_id = fields.String(validate=validate.Length(min=1, max=100))
+    name = Text(validate=validate.Length(min=1, max=200))
+    custom_id = Text(validate=validate.Length(min=1, max=100))
     group_ids = fields.List(fields.UUID(), metadata={"description": "replaces the whole set"})
 
 
@@ -79,9 +94,9 @@ class RotatedSecret(ma.Schema):
 
 
 class MemberCreate(ma.Schema):
-    name = fields.String(**NAME)
+    name = Text(**NAME)
     role = fields.String(required=True, validate=validate.OneOf(list(MemberRole)))
-    mobile = fields.String(validate=validate.Length(min=3, max=32))
+    mobile = Text(validate=validate.Length(min=3, max=32))
     email = fields.Email(validate=validate.Length(max=254))
     password = fields.String(
         load_only=True,
@@ -91,9 +106,9 @@ class MemberCreate(ma.Schema):
 
 
 class MemberUpdate(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Text(validate=validate.Length(min=1, max=200))
     role = fields.String(validate=validate.OneOf(list(MemberRole)))
-    mobile = fields.String(allow_none=True, validate=validate.Length(min=3, max=32))
+    mobile = Text(allow_none=True, validate=validate.Length(min=3, max=32))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
@@ -139,9 +154,9 @@ class CreatedInvitation(Invitation):
 
 
 class DirectoryGroupCreate(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = Text(validate=validate.Length(min=1, max=100))
     parent_id = fields.UUID(allow_none=True)
-    path = fields.String(
+    path = Text(
         validate=validate.Length(min=1, max=1000),
         metadata={"description": "'East/Shanghai/Pudong': finds or creates every level"},
     )
@@ -155,7 +170,7 @@ class DirectoryGroupCreate(ma.Schema):
 
 
 class DirectoryGroupUpdate(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = Text(validate=validate.Length(min=1, max=100))
     parent_id = fields.UUID(
         allow_none=True, metadata={"description": "move under this group; null moves to the root"}
     )
