@@ -36,6 +36,18 @@ class Invalid(DomainError):
         return cls(f"{name}: {reason}", details={"fields": {name: [reason]}})
 
 
+def no_such(thing: str, *, field: str | None = None) -> DomainError:
+    """A thing that is not in the chain: 404 when the URL path named it, 422 naming the field
+    when a body or query string did (the request is wrong, not the address)."""
+    message = f"No such {thing}."
+    return Invalid.field(field, message) if field else NotFound(message)
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"

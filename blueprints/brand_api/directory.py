@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from blueprints import db
 from blueprints.brand_api import schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain.directory import shared_directory
 
 blp = Blueprint(

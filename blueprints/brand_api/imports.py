@@ -4,14 +4,14 @@ import uuid
 
 from flask import g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
 from blueprints import db
 from blueprints.brand_api import schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain import imports as service
-from service.errors import DomainError, Invalid
+from service.errors import DomainError, Invalid, UnsupportedMediaType
 
 blp = Blueprint(
     "imports",
@@ -38,7 +38,7 @@ def _rows_from_request() -> tuple[list[service.ImportRow], str]:
     if request.mimetype == "text/csv":
         return service.rows_from_csv(request.get_data(as_text=True)), "api:csv"
     if not request.is_json:
-        raise Invalid("Send JSON ({'organisations': [...]}) or text/csv.", code="bad_body")
+        raise UnsupportedMediaType("Send application/json ({'organisations': [...]}) or text/csv.")
     try:
         payload = request.get_json()
     except BadRequest:

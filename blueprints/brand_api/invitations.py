@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from blueprints import db, public_base_url
 from blueprints.brand_api import schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain import invitations as service
 from service.chain.models import Invitation
 

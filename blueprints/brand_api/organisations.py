@@ -4,10 +4,10 @@ import uuid
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from blueprints import db, public_base_url
 from blueprints.brand_api import schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.factory_webhooks import progress_url
 from service.chain import organisations as service
 from service.chain.models import Organisation, OrganisationKind

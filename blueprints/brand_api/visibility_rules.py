@@ -4,10 +4,10 @@ import uuid
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from blueprints import db
 from blueprints.brand_api import schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain import visibility as service
 
 blp = Blueprint(

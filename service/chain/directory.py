@@ -25,7 +25,7 @@ from service.chain.models import (
     OrganisationKind,
     VisibilityRule,
 )
-from service.errors import Invalid, NotFound
+from service.chain.organisations import get_organisation
 from service.pagination import Page, paginate
 
 
@@ -116,13 +116,11 @@ def shared_directory(
     )
     viewer_organisation_id = None
     if viewer_member_id is not None:
-        try:
-            viewer = get_member(session, chain_id, viewer_member_id)
-        except NotFound:
-            raise Invalid.field("viewer_member_id", "No such member in this chain.") from None
+        viewer = get_member(session, chain_id, viewer_member_id, field="viewer_member_id")
         viewer_organisation_id = viewer.organisation_id
         stmt = stmt.where(visible_to(session, chain_id, viewer.organisation))
     if organisation_id is not None:
+        get_organisation(session, chain_id, organisation_id, field="organisation_id")
         stmt = stmt.where(Member.organisation_id == organisation_id)
     page = paginate(session, stmt, Member.id, cursor=cursor, limit=limit)
     entries = [_entry(member, viewer_organisation_id) for member in page.items]

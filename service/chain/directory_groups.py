@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.chain.models import DirectoryGroup, OrganisationGroup, VisibilityRule
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, no_such
 from service.pagination import Page, paginate
 
 SEPARATOR = "/"
@@ -46,10 +46,12 @@ def _check_fits(path: str, *, field: str) -> None:
         raise Invalid.field(field, f"The path would be longer than {MAX_PATH_LENGTH} characters.")
 
 
-def get_group(session: Session, chain_id: uuid.UUID, group_id: uuid.UUID) -> DirectoryGroup:
+def get_group(
+    session: Session, chain_id: uuid.UUID, group_id: uuid.UUID, *, field: str | None = None
+) -> DirectoryGroup:
     group = session.get(DirectoryGroup, group_id)
     if group is None or group.chain_id != chain_id:
-        raise NotFound("No such directory group.")
+        raise no_such("directory group", field=field)
     return group
 
 
@@ -79,7 +81,7 @@ def create_group(
     session: Session, *, chain_id: uuid.UUID, name: str, parent_id: uuid.UUID | None = None
 ) -> DirectoryGroup:
     name = clean_name(name)
-    parent = get_group(session, chain_id, parent_id) if parent_id else None
+    parent = get_group(session, chain_id, parent_id, field="parent_id") if parent_id else None
     path = f"{parent.path}{SEPARATOR}{name}" if parent else name
     _check_fits(path, field="parent_id" if parent else "name")
     if _find(session, chain_id, path) is not None:
@@ -136,6 +138,7 @@ def list_groups(
 ) -> Page:
     stmt = select(DirectoryGroup).where(DirectoryGroup.chain_id == chain_id)
     if parent_id is not None:
+        get_group(session, chain_id, parent_id, field="parent_id")
         stmt = stmt.where(DirectoryGroup.parent_id == parent_id)
     return paginate(session, stmt, DirectoryGroup.id, cursor=cursor, limit=limit)
 
@@ -153,7 +156,9 @@ def update_group(
     group = get_group(session, chain_id, group_id)
     new_name = clean_name(name) if name is not None else group.name
     new_parent_id = parent_id if move else group.parent_id
-    parent = get_group(session, chain_id, new_parent_id) if new_parent_id else None
+    parent = (
+        get_group(session, chain_id, new_parent_id, field="parent_id") if new_parent_id else None
+    )
     if parent and (parent.id == group.id or parent.path.startswith(group.path + SEPARATOR)):
         raise Invalid.field("parent_id", "A group cannot be moved under itself.")
     new_path = f"{parent.path}{SEPARATOR}{new_name}" if parent else new_name

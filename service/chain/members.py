@@ -13,7 +13,7 @@ from service.chain.mobiles import normalise_mobile
 from service.chain.models import Member, MemberRole, Organisation
 from service.chain.organisations import get_organisation
 from service.db import utcnow
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, no_such
 from service.pagination import Page, paginate
 
 _hasher = PasswordHasher()
@@ -21,7 +21,9 @@ MIN_PASSWORD_LENGTH = 8
 _UNSET = object()
 
 
-def get_member(session: Session, chain_id: uuid.UUID, member_id: uuid.UUID) -> Member:
+def get_member(
+    session: Session, chain_id: uuid.UUID, member_id: uuid.UUID, *, field: str | None = None
+) -> Member:
     member = session.get(Member, member_id)
     if (
         member is None
@@ -29,7 +31,7 @@ def get_member(session: Session, chain_id: uuid.UUID, member_id: uuid.UUID) -> M
         or member.removed_at
         or member.organisation.removed_at
     ):
-        raise NotFound("No such member.")
+        raise no_such("member", field=field)
     return member
 
 

@@ -21,7 +21,7 @@ from service.chain.models import (
     WebhookSecret,
 )
 from service.db import utcnow
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, no_such
 from service.pagination import Page, paginate
 
 # After a rotation the previous secret keeps working this long, so a factory can switch over.
@@ -29,11 +29,15 @@ SECRET_GRACE = timedelta(hours=24)
 
 
 def get_organisation(
-    session: Session, chain_id: uuid.UUID, organisation_id: uuid.UUID
+    session: Session,
+    chain_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    *,
+    field: str | None = None,
 ) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or organisation.chain_id != chain_id or organisation.removed_at:
-        raise NotFound("No such organisation.")
+        raise no_such("organisation", field=field)
     return organisation
 
 
@@ -100,7 +104,7 @@ def list_organisations(
         stmt = stmt.where(Organisation.kind == kind)
     if group_id:
         # A group lists the organisations placed in it or anywhere below it.
-        group = get_group(session, chain_id, group_id)
+        group = get_group(session, chain_id, group_id, field="group_id")
         stmt = stmt.where(
             Organisation.id.in_(
                 select(OrganisationGroup.organisation_id)

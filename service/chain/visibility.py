@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.chain.directory_groups import get_group
 from service.chain.models import VisibilityRule
-from service.errors import Invalid, NotFound
+from service.errors import NotFound
 from service.pagination import Page, paginate
 
 
@@ -21,14 +21,8 @@ def add_rule(
     visible_group_id: uuid.UUID,
 ) -> tuple[VisibilityRule, bool]:
     """The rule, and whether it is new: adding an existing rule returns it unchanged."""
-    for field, group_id in (
-        ("viewer_group_id", viewer_group_id),
-        ("visible_group_id", visible_group_id),
-    ):
-        try:
-            get_group(session, chain_id, group_id)
-        except NotFound:
-            raise Invalid.field(field, "No such directory group.") from None
+    get_group(session, chain_id, viewer_group_id, field="viewer_group_id")
+    get_group(session, chain_id, visible_group_id, field="visible_group_id")
     existing = session.scalar(
         select(VisibilityRule).where(
             VisibilityRule.viewer_group_id == viewer_group_id,

@@ -359,3 +359,19 @@ def test_a_refused_member_is_not_created(acme, connection):
     )
     assert bad_fields(response) == {"mobile"}
     assert database_snapshot(connection) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/organisations?kinds=dealer",
+        "/api/v1/directory?viewer=someone",
+        "/api/v1/directory-groups?parent=x",
+        "/api/v1/visibility-rules?limt=5",
+    ],
+)
+def test_a_misspelt_query_parameter_is_refused_naming_it(acme, path):
+    response = acme.tenant.get(path)
+    assert response.status_code == 422
+    misspelt = path.split("?")[1].split("=")[0]
+    assert misspelt in response.get_json()["error"]["details"]["fields"]

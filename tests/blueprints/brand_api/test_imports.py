@@ -214,7 +214,7 @@ def test_past_imports_are_listed_and_read(tenant):
 
 def test_a_body_that_is_neither_json_nor_csv_is_refused(tenant):
     response = tenant.post(IMPORTS, data="custom_id=1", content_type="text/plain")
-    assert_error(response, 422)
+    assert_error(response, 415, "unsupported_media_type")
     assert body(tenant.get(IMPORTS))["items"] == []
 
 

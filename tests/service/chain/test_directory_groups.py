@@ -188,11 +188,12 @@ def test_create_group_refuses_bad_names(session, acme, name):
     assert "name" in raised.value.details["fields"]
 
 
-def test_create_group_under_another_chains_group_is_not_found(session, acme, rival):
+def test_create_group_under_another_chains_group_is_refused_naming_parent_id(session, acme, rival):
     theirs = create_group(session, chain_id=rival.id, name="Dealers")
 
-    with pytest.raises(NotFound):
+    with pytest.raises(Invalid) as refused:
         create_group(session, chain_id=acme.id, name="East", parent_id=theirs.id)
+    assert refused.value.details == {"fields": {"parent_id": ["No such directory group."]}}
 
 
 def test_create_group_refuses_to_go_deeper_than_max_depth(session, acme, rows):
