@@ -21,7 +21,7 @@ def normalise_mobile(raw: str, *, field: str = "mobile") -> str:
 
 
 def mask_mobile(e164: str) -> str:
-    """`+8613812345678` → `138****5678`; other countries keep their code: `+44 7700****123`."""
+    """`+8613812345678` → `138****5678`; other countries keep their code: `+44 791***3456`."""
     number = phonenumbers.parse(e164)
     national = phonenumbers.national_significant_number(number)
     # Short numbers (some territories have 4 or 5 digits) keep less, so something stays hidden.
