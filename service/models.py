@@ -12,6 +12,10 @@ from service.chain.models import (  # noqa: F401
     VisibilityRule,
     WebhookSecret,
 )
+from service.customers.models import AuditEntry, Customer  # noqa: F401
 from service.db import Base
+from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message  # noqa: F401
+from service.orders.models import Order, TimelineEntry, WorkItem  # noqa: F401
+from service.outbox.models import OutboxEvent  # noqa: F401
 
 metadata = Base.metadata

@@ -28,19 +28,29 @@ def encode_cursor(last_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(last_id.bytes).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str) -> uuid.UUID:
+def decode_cursor(cursor: str, *, field: str = "cursor") -> uuid.UUID:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         return uuid.UUID(bytes=raw)
     except (binascii.Error, ValueError):
-        raise Invalid.field("cursor", "Not a cursor this API issued.") from None
+        raise Invalid.field(field, "Not a cursor this API issued.") from None
 
 
-def paginate(session: Session, stmt: Select, id_column, *, cursor: str | None, limit: int) -> Page:
-    """Run `stmt` (selecting one entity) one page at a time, oldest first."""
+def paginate(
+    session: Session,
+    stmt: Select,
+    id_column,
+    *,
+    cursor: str | None,
+    limit: int,
+    newest_first: bool = False,
+) -> Page:
+    """Run `stmt` (selecting one entity) one page at a time, oldest (or newest) first."""
     if cursor:
-        stmt = stmt.where(id_column > decode_cursor(cursor))
-    rows = session.scalars(stmt.order_by(id_column).limit(limit + 1)).all()
+        after = decode_cursor(cursor)
+        stmt = stmt.where(id_column < after if newest_first else id_column > after)
+    order = id_column.desc() if newest_first else id_column
+    rows = session.scalars(stmt.order_by(order).limit(limit + 1)).all()
     if len(rows) > limit:
         rows = rows[:limit]
         return Page(list(rows), encode_cursor(rows[-1].id))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from service.chain.models import ApiKey, Chain, Organisation, OrganisationKind
 from service.db import utcnow
 from service.errors import Invalid, NotFound
+from service.groups.templates import default_template
 
 API_KEY_PREFIX = "cck_"
 
@@ -34,6 +35,7 @@ def create_chain(
     brand = Organisation(chain_id=chain.id, kind=OrganisationKind.BRAND, name=name)
     session.add(brand)
     session.flush()
+    default_template(session, chain.id)
     return chain, brand
 
 

@@ -1,0 +1,1 @@
+"""Customers: the brand's end customers, each served by one dealer member (the owner)."""

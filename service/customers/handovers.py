@@ -1,0 +1,107 @@
+"""Handover: when a member leaves or changes job, every customer and group seat they hold
+moves to a colleague, in one transaction, with nothing lost and no quota."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.chain.members import get_member
+from service.customers.models import AuditEntry, Customer
+from service.errors import Invalid
+from service.groups.messages import post_system_message
+from service.groups.models import DeliveryGroup, GroupMember
+
+
+@dataclass(frozen=True)
+class Handover:
+    customers: int
+    groups: int
+    audit_entry_id: uuid.UUID
+
+
+def hand_over(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    from_member_id: uuid.UUID,
+    to_member_id: uuid.UUID,
+    actor: str = "api",
+) -> Handover:
+    giver = get_member(session, chain_id, from_member_id, field="from_member_id")
+    taker = get_member(session, chain_id, to_member_id, field="to_member_id")
+    if giver.id == taker.id:
+        raise Invalid.field("to_member_id", "Must be someone else.")
+    if giver.organisation_id != taker.organisation_id:
+        raise Invalid.field("to_member_id", "Must be a member of the same organisation.")
+
+    customers = session.execute(
+        update(Customer)
+        .where(Customer.chain_id == chain_id, Customer.owner_member_id == giver.id)
+        .values(owner_member_id=taker.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.execute(
+        update(DeliveryGroup)
+        .where(DeliveryGroup.chain_id == chain_id, DeliveryGroup.owner_member_id == giver.id)
+        .values(owner_member_id=taker.id)
+        .execution_options(synchronize_session=False)
+    )
+    group_ids = _move_seats(session, giver.id, taker.id)
+    for group in session.scalars(select(DeliveryGroup).where(DeliveryGroup.id.in_(group_ids))):
+        post_system_message(
+            session,
+            group=group,
+            kind="notice",
+            text=f"{giver.name} has handed this group over to {taker.name}.",
+            payload={"handover": {"from_member_id": str(giver.id), "to_member_id": str(taker.id)}},
+        )
+    entry = AuditEntry(
+        chain_id=chain_id,
+        action="handover",
+        actor=actor,
+        details={
+            "from_member_id": str(giver.id),
+            "to_member_id": str(taker.id),
+            "customers": customers,
+            "group_ids": [str(gid) for gid in group_ids],
+        },
+    )
+    session.add(entry)
+    session.flush()
+    session.expire_all()
+    return Handover(customers=customers, groups=len(group_ids), audit_entry_id=entry.id)
+
+
+def _move_seats(session: Session, giver_id: uuid.UUID, taker_id: uuid.UUID) -> list[uuid.UUID]:
+    """Give each of the giver's seats to the taker; where the taker is seated already,
+    the giver's seat goes (keeping the owner's role if it was theirs)."""
+    seats = session.scalars(select(GroupMember).where(GroupMember.member_id == giver_id)).all()
+    group_ids = [seat.group_id for seat in seats]
+    taken = {
+        seat.group_id: seat
+        for seat in session.scalars(
+            select(GroupMember).where(
+                GroupMember.member_id == taker_id, GroupMember.group_id.in_(group_ids)
+            )
+        )
+    }
+    for seat in seats:
+        theirs = taken.get(seat.group_id)
+        if theirs is None:
+            seat.member_id = taker_id
+            continue
+        if seat.role == "owner":
+            theirs.role = "owner"
+        session.delete(seat)
+        session.execute(
+            update(DeliveryGroup)
+            .where(DeliveryGroup.id == seat.group_id)
+            .values(member_count=DeliveryGroup.member_count - 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    return group_ids

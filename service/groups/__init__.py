@@ -1,0 +1,1 @@
+"""Delivery groups (one per customer), their templates, members and messages."""

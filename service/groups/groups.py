@@ -1,0 +1,206 @@
+"""Delivery groups: one per customer, made from a template on the customer's first order."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from service.chain.chains import brand_of
+from service.chain.members import get_member
+from service.chain.models import Member
+from service.customers.models import Customer
+from service.errors import Conflict, Invalid, no_such
+from service.groups.messages import post_system_message
+from service.groups.models import DeliveryGroup, GroupMember
+from service.groups.templates import render, template_for_dealer
+from service.pagination import Page, paginate
+
+
+def get_group(
+    session: Session, chain_id: uuid.UUID, group_id: uuid.UUID, *, field: str | None = None
+) -> DeliveryGroup:
+    group = session.get(DeliveryGroup, group_id)
+    if group is None or group.chain_id != chain_id:
+        raise no_such("delivery group", field=field)
+    return group
+
+
+def group_of_customer(session: Session, customer_id: uuid.UUID) -> DeliveryGroup | None:
+    return session.scalar(select(DeliveryGroup).where(DeliveryGroup.customer_id == customer_id))
+
+
+def ensure_delivery_group(session: Session, customer: Customer) -> tuple[DeliveryGroup, bool]:
+    """The customer's group, made now if this is their first order: named and peopled by
+    the template that applies to their dealer, opened with its welcome message."""
+    existing = group_of_customer(session, customer.id)
+    if existing is not None:
+        return existing, False
+    template = template_for_dealer(session, customer.chain_id, customer.dealer_id)
+    owner = session.get(Member, customer.owner_member_id)
+    values = {
+        "customer_name": customer.name,
+        "dealer_name": owner.organisation.name,
+        "owner_name": owner.name,
+        "brand_name": brand_of(session, customer.chain_id).name,
+    }
+    group = DeliveryGroup(
+        chain_id=customer.chain_id,
+        customer_id=customer.id,
+        dealer_id=customer.dealer_id,
+        owner_member_id=owner.id,
+        template_id=template.id,
+        name=render(template.name_pattern, values)[:200],
+        rename_locked=template.rename_locked,
+        member_cap=template.member_cap,
+    )
+    session.add(group)
+    session.flush()
+    seats = [GroupMember(group_id=group.id, member_id=None, role="customer")]
+    if "owner" in template.member_roles:
+        seats.append(GroupMember(group_id=group.id, member_id=owner.id, role="owner"))
+    roles = [role for role in template.member_roles if role != "owner"]
+    if roles:
+        joining = session.scalars(
+            select(Member.id)
+            .where(
+                Member.organisation_id == customer.dealer_id,
+                Member.role.in_(roles),
+                Member.removed_at.is_(None),
+                Member.id != owner.id,
+            )
+            .order_by(Member.id)
+            .limit(group.member_cap - len(seats))
+        )
+        seats += [GroupMember(group_id=group.id, member_id=mid, role="member") for mid in joining]
+    session.add_all(seats)
+    group.member_count = len(seats)
+    session.flush()
+    if template.welcome_message.strip():
+        post_system_message(
+            session, group=group, kind="welcome", text=render(template.welcome_message, values)
+        )
+    return group, True
+
+
+def list_groups(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    dealer_id: uuid.UUID | None = None,
+    member_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    stmt = select(DeliveryGroup).where(DeliveryGroup.chain_id == chain_id)
+    if dealer_id:
+        stmt = stmt.where(DeliveryGroup.dealer_id == dealer_id)
+    if member_id:
+        stmt = stmt.where(
+            DeliveryGroup.id.in_(
+                select(GroupMember.group_id).where(GroupMember.member_id == member_id)
+            )
+        )
+    return paginate(session, stmt, DeliveryGroup.id, cursor=cursor, limit=limit, newest_first=True)
+
+
+def seats(session: Session, group_id: uuid.UUID) -> list[GroupMember]:
+    return list(
+        session.scalars(
+            select(GroupMember).where(GroupMember.group_id == group_id).order_by(GroupMember.id)
+        )
+    )
+
+
+def is_seated(session: Session, group_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+    return (
+        session.scalar(
+            select(func.count()).where(
+                GroupMember.group_id == group_id, GroupMember.member_id == member_id
+            )
+        )
+        > 0
+    )
+
+
+def add_group_member(
+    session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID, member_id: uuid.UUID
+) -> GroupMember:
+    """Seat a member of the chain (a factory coordinator, say) in one group. They see this
+    group only; adding them again is a no-op."""
+    group = get_group(session, chain_id, group_id)
+    member = get_member(session, chain_id, member_id, field="member_id")
+    existing = session.scalar(
+        select(GroupMember).where(
+            GroupMember.group_id == group.id, GroupMember.member_id == member.id
+        )
+    )
+    if existing is not None:
+        return existing
+    # Count and cap in one conditional UPDATE: two concurrent adds cannot both take the
+    # last seat.
+    taken = session.execute(
+        update(DeliveryGroup)
+        .where(DeliveryGroup.id == group.id, DeliveryGroup.member_count < DeliveryGroup.member_cap)
+        .values(member_count=DeliveryGroup.member_count + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        raise Conflict(
+            f"The group is full: it has its cap of {group.member_cap} members.",
+            code="group_full",
+        )
+    seat = GroupMember(group_id=group.id, member_id=member.id, role="member")
+    session.add(seat)
+    session.flush()
+    session.refresh(group)
+    return seat
+
+
+def remove_group_member(
+    session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID, member_id: uuid.UUID
+) -> None:
+    group = get_group(session, chain_id, group_id)
+    if member_id == group.owner_member_id:
+        raise Conflict(
+            "The owner stays in the group; hand the customer over to move them.",
+            code="owner_stays",
+        )
+    removed = session.execute(
+        delete(GroupMember).where(
+            GroupMember.group_id == group.id, GroupMember.member_id == member_id
+        )
+    ).rowcount
+    if not removed:
+        raise no_such("member of this group")
+    session.execute(
+        update(DeliveryGroup)
+        .where(DeliveryGroup.id == group.id)
+        .values(member_count=DeliveryGroup.member_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.refresh(group)
+
+
+def update_group(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    group_id: uuid.UUID,
+    name: str | None = None,
+    rename_locked: bool | None = None,
+) -> DeliveryGroup:
+    """Rename (refused while the group is locked) or lock/unlock renaming."""
+    group = get_group(session, chain_id, group_id)
+    if rename_locked is not None:
+        group.rename_locked = rename_locked
+    if name is not None and name.strip() != group.name:
+        if group.rename_locked:
+            raise Conflict("This group's name is locked by its template.", code="rename_locked")
+        if not name.strip():
+            raise Invalid.field("name", "Must not be blank.")
+        group.name = name.strip()
+    session.flush()
+    return group

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, UTCDateTime, new_id, utcnow
+
+DEFAULT_MEMBER_CAP = 500
+
+
+class GroupTemplate(Base):
+    """How a delivery group is made and moderated. A chain has one default template; a
+    directory group may have its own, for the dealers placed in it (or below it)."""
+
+    __tablename__ = "group_templates"
+    __table_args__ = (
+        Index("ix_group_templates_chain_id", "chain_id", "id"),
+        # At most one default per chain, and one template per directory group.
+        Index(
+            "uq_group_templates_default",
+            "chain_id",
+            unique=True,
+            sqlite_where=text("directory_group_id IS NULL"),
+            postgresql_where=text("directory_group_id IS NULL"),
+        ),
+        UniqueConstraint("directory_group_id"),
+        CheckConstraint("member_cap BETWEEN 2 AND 500", name="member_cap"),
+        CheckConstraint("contact_action IN ('block', 'warn', 'allow')", name="contact_action"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
+    directory_group_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("directory_groups.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    name_pattern: Mapped[str] = mapped_column(String(200))
+    welcome_message: Mapped[str] = mapped_column(Text, default="")
+    # Roles that join every new group: "owner" (the customer's owner) and member roles of
+    # the dealer ("designer", "installer", ...).
+    member_roles: Mapped[list] = mapped_column(JSON, default=list)
+    rename_locked: Mapped[bool] = mapped_column(default=True)
+    # [{"keyword": "install", "reply": "Our installer will call you within 24 h"}]
+    auto_replies: Mapped[list] = mapped_column(JSON, default=list)
+    # [{"word": "...", "action": "block" | "warn"}]
+    blocked_words: Mapped[list] = mapped_column(JSON, default=list)
+    # What to do with a mobile number or e-mail address in a message (anti-poaching).
+    contact_action: Mapped[str] = mapped_column(String(8), default="warn")
+    member_cap: Mapped[int] = mapped_column(Integer, default=DEFAULT_MEMBER_CAP)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeliveryGroup(Base):
+    """The one group chat of one customer."""
+
+    __tablename__ = "delivery_groups"
+    __table_args__ = (
+        UniqueConstraint("customer_id"),
+        Index("ix_delivery_groups_dealer_id", "chain_id", "dealer_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    owner_member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("group_templates.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    rename_locked: Mapped[bool] = mapped_column(default=True)
+    member_cap: Mapped[int] = mapped_column(Integer, default=DEFAULT_MEMBER_CAP)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GroupMember(Base):
+    """A seat in a delivery group: a chain member, or the customer (member_id None)."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id"),
+        Index("ix_group_members_member_id", "member_id"),
+        CheckConstraint("role IN ('customer', 'owner', 'member')", name="role"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("delivery_groups.id"))
+    member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_group_id", "group_id", "id"),
+        # Posting the same client_message_id twice stores the message once.
+        Index(
+            "uq_messages_client_message_id",
+            "group_id",
+            "client_message_id",
+            unique=True,
+            sqlite_where=text("client_message_id IS NOT NULL"),
+            postgresql_where=text("client_message_id IS NOT NULL"),
+        ),
+        CheckConstraint("sender IN ('member', 'customer', 'system')", name="sender"),
+        CheckConstraint(
+            "kind IN ('text', 'welcome', 'notification', 'auto_reply', 'notice')", name="kind"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("delivery_groups.id"))
+    sender: Mapped[str] = mapped_column(String(16))
+    sender_member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    # Structured content of a notification: {"order_id", "work_item_id", "milestone", ...}.
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    client_message_id: Mapped[str | None] = mapped_column(String(100))
+    flagged: Mapped[bool] = mapped_column(default=False)
+    flag_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Orders, their work items (one per factory part) and the milestone timeline."""

@@ -1,0 +1,31 @@
+"""The ordered stages of a work item and of an order."""
+
+from __future__ import annotations
+
+MILESTONES = (
+    "received",
+    "designed",
+    "in_production",
+    "quality_checked",
+    "shipped",
+    "delivered",
+    "installed",
+    "completed",
+)
+RANK = {milestone: rank for rank, milestone in enumerate(MILESTONES)}
+FIRST = MILESTONES[0]
+LABELS = {
+    "received": "received",
+    "designed": "designed",
+    "in_production": "in production",
+    "quality_checked": "quality checked",
+    "shipped": "shipped",
+    "delivered": "delivered",
+    "installed": "installed",
+    "completed": "completed",
+}
+
+
+def order_milestone(item_milestones: list[str]) -> str:
+    """An order is as far as its least advanced item: `completed` only when all are."""
+    return min(item_milestones, key=RANK.__getitem__) if item_milestones else FIRST

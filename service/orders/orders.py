@@ -1,0 +1,223 @@
+"""Orders: placed for a customer by their dealer, split into work items per factory. The
+customer's first order opens their delivery group, in the same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.chain.models import Organisation, OrganisationKind
+from service.customers.customers import get_customer
+from service.db import utcnow
+from service.errors import Conflict, Invalid, no_such
+from service.groups.groups import ensure_delivery_group
+from service.groups.models import DeliveryGroup
+from service.orders.milestones import FIRST, RANK
+from service.orders.models import Order, TimelineEntry, WorkItem
+from service.pagination import Page, paginate
+
+MAX_ITEMS = 200
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    factory_id: uuid.UUID
+    description: str
+    quantity: int
+    factory_reference: str | None = None
+
+
+def _request_hash(customer_id, dealer_id, items: list[ItemRequest]) -> str:
+    canonical = {
+        "customer_id": str(customer_id),
+        "dealer_id": str(dealer_id),
+        "items": [
+            [str(i.factory_id), i.description.strip(), i.quantity, i.factory_reference]
+            for i in items
+        ],
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def get_order(
+    session: Session, chain_id: uuid.UUID, order_id: uuid.UUID, *, field: str | None = None
+) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or order.chain_id != chain_id:
+        raise no_such("order", field=field)
+    return order
+
+
+def _by_reference(session: Session, chain_id: uuid.UUID, reference: str) -> Order | None:
+    return session.scalar(
+        select(Order).where(Order.chain_id == chain_id, Order.reference == reference)
+    )
+
+
+def place_order(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    dealer_id: uuid.UUID,
+    reference: str,
+    items: list[ItemRequest],
+    actor: str = "api",
+) -> tuple[Order, DeliveryGroup, bool]:
+    """The order, the customer's delivery group, and whether the order is new. Placing the
+    same reference again with the same content returns the first order; with other
+    content it is a conflict."""
+    reference = reference.strip()
+    if not reference:
+        raise Invalid.field("reference", "Must not be blank.")
+    request_hash = _request_hash(customer_id, dealer_id, items)
+    existing = _by_reference(session, chain_id, reference)
+    if existing is not None:
+        return _repeat(session, existing, request_hash)
+    customer = get_customer(session, chain_id, customer_id, field="customer_id")
+    if customer.dealer_id != dealer_id:
+        raise Invalid.field("dealer_id", "The customer is served by another dealer.")
+    _check_items(session, chain_id, items)
+
+    now = utcnow()
+    order = Order(
+        chain_id=chain_id,
+        customer_id=customer.id,
+        dealer_id=dealer_id,
+        reference=reference,
+        request_hash=request_hash,
+        milestone=FIRST,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(order)
+    except IntegrityError:
+        # Another request placed this reference between our check and our insert.
+        return _repeat(session, _by_reference(session, chain_id, reference), request_hash)
+    for position, item in enumerate(items, start=1):
+        session.add(
+            WorkItem(
+                chain_id=chain_id,
+                order_id=order.id,
+                factory_id=item.factory_id,
+                position=position,
+                description=item.description.strip(),
+                quantity=item.quantity,
+                factory_reference=item.factory_reference,
+                milestone=FIRST,
+                milestone_at=now,
+            )
+        )
+    session.add(
+        TimelineEntry(
+            chain_id=chain_id, order_id=order.id, milestone=FIRST, actor=actor, occurred_at=now
+        )
+    )
+    group, _ = ensure_delivery_group(session, customer)
+    session.flush()
+    session.refresh(order)
+    return order, group, True
+
+
+def _repeat(session: Session, order: Order, request_hash: str) -> tuple[Order, DeliveryGroup, bool]:
+    if order.request_hash != request_hash:
+        raise Conflict(
+            f"Reference {order.reference!r} belongs to another order with different content.",
+            details={"fields": {"reference": ["Already used."]}, "order_id": str(order.id)},
+        )
+    group = session.scalar(
+        select(DeliveryGroup).where(DeliveryGroup.customer_id == order.customer_id)
+    )
+    return order, group, False
+
+
+def _check_items(session: Session, chain_id: uuid.UUID, items: list[ItemRequest]) -> None:
+    if not items:
+        raise Invalid.field("items", "An order needs at least one item.")
+    if len(items) > MAX_ITEMS:
+        raise Invalid.field("items", f"At most {MAX_ITEMS} items.")
+    factories = set(
+        session.scalars(
+            select(Organisation.id).where(
+                Organisation.chain_id == chain_id,
+                Organisation.kind == OrganisationKind.FACTORY,
+                Organisation.removed_at.is_(None),
+                Organisation.id.in_({item.factory_id for item in items}),
+            )
+        )
+    )
+    seen_references = set()
+    for index, item in enumerate(items):
+        where = f"items[{index}]"
+        if item.factory_id not in factories:
+            raise Invalid.field(f"{where}.factory_id", "No such factory in this chain.")
+        if not item.description.strip():
+            raise Invalid.field(f"{where}.description", "Must not be blank.")
+        if item.quantity < 1:
+            raise Invalid.field(f"{where}.quantity", "Must be at least 1.")
+        if item.factory_reference is not None:
+            key = (item.factory_id, item.factory_reference)
+            taken = key in seen_references or session.scalar(
+                select(
+                    exists().where(
+                        WorkItem.factory_id == item.factory_id,
+                        WorkItem.factory_reference == item.factory_reference,
+                    )
+                )
+            )
+            if taken:
+                raise Invalid.field(
+                    f"{where}.factory_reference", "The factory already uses this reference."
+                )
+            seen_references.add(key)
+
+
+def list_orders(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    dealer_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    factory_id: uuid.UUID | None = None,
+    milestone: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """Newest first. Each filter rides an index that ends in the order id, so a page is
+    one range scan however many orders there are."""
+    stmt = select(Order).where(Order.chain_id == chain_id)
+    if dealer_id:
+        stmt = stmt.where(Order.dealer_id == dealer_id)
+    if customer_id:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    if milestone:
+        if milestone not in RANK:
+            raise Invalid.field("milestone", "Unknown milestone.")
+        stmt = stmt.where(Order.milestone == milestone)
+    if factory_id:
+        stmt = stmt.where(
+            exists().where(
+                WorkItem.order_id == Order.id,
+                WorkItem.factory_id == factory_id,
+                WorkItem.chain_id == chain_id,
+            )
+        )
+    return paginate(session, stmt, Order.id, cursor=cursor, limit=limit, newest_first=True)
+
+
+def timeline(session: Session, order_id: uuid.UUID) -> list[TimelineEntry]:
+    return list(
+        session.scalars(
+            select(TimelineEntry)
+            .where(TimelineEntry.order_id == order_id)
+            .order_by(TimelineEntry.id)
+        )
+    )

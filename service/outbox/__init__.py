@@ -1,0 +1,1 @@
+"""The outbox: events for the outside world, written in the transaction that caused them."""
