@@ -47,15 +47,20 @@ CSV_COLUMNS = (
     "member_email",
 )
 _valid_email = Email()
+# PostgreSQL cannot store NUL in text: refuse it as a bad value, not fail on it.
+NUL = "\x00"
+NUL_REASON = "Must not contain NUL characters."
 
 
 @dataclass
 class ImportRow:
     """One organisation to import. `row` is its position in the file (CSV: its first line);
-    each member carries its own row number in `_row`."""
+    from a CSV file, each member carries its own line number in `_row`."""
 
     row: int
     data: dict
+    # Only the CSV reader's `_row`s are ours; in JSON, `_row` is whatever the client sent.
+    from_csv: bool = False
 
 
 class RowError(Exception):
@@ -115,6 +120,7 @@ def rows_from_csv(text: str) -> list[ImportRow]:
                 number,
                 {"custom_id": key, "kind": line["kind"], "name": line["name"],
                  "groups": groups, "members": []},
+                from_csv=True,
             )  # fmt: skip
             rows.append(current)
             if key:
@@ -143,6 +149,8 @@ def _text(data: dict, name: str, *, max_length: int, required: bool = True) -> s
         return None
     if not isinstance(value, str):
         raise RowError(name, "Must be text.")
+    if NUL in value:
+        raise RowError(name, NUL_REASON)
     value = value.strip()
     if len(value) > max_length:
         raise RowError(name, f"Longer than {max_length} characters.")
@@ -159,6 +167,8 @@ def _check_organisation(data) -> dict:
     if not isinstance(groups, list) or not all(isinstance(path, str) for path in groups):
         raise RowError("groups", "Must be a list of paths like 'East/Shanghai'.")
     for path in groups:
+        if NUL in path:
+            raise RowError("groups", NUL_REASON)
         try:
             split_path(path)
         except Invalid as error:
@@ -225,6 +235,9 @@ def run_import(
         )
         if progress:
             progress(len(chunk))
+    # A chunk reports the rows it refuses before those it imports: report in file order.
+    report.results.sort(key=lambda result: result["row"])
+    report.errors.sort(key=lambda error: error["row"])
     record = Import(
         chain_id=chain_id,
         source=source[:200],
@@ -279,6 +292,10 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
     taken_emails = _emails_taken(session, checked)
 
     new_organisations, new_members, new_placements = [], [], []
+    # Members whose details change, in file order, written together at the end of the chunk
+    # like the new ones: one statement per member made a large re-import crawl.
+    changed_members: list[dict] = []
+    new_member_ids: set = set()
     for row, wanted in checked:
         organisation = existing.get(wanted["custom_id"])
         changed = False
@@ -316,9 +333,7 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
                 changed = True
         known = existing_members.setdefault(organisation_id, _MemberIndex())
         for position, member_data in enumerate(wanted["members"], start=1):
-            member_row = (
-                member_data.get("_row", row.row) if isinstance(member_data, dict) else row.row
-            )
+            member_row = member_data["_row"] if row.from_csv else row.row
             try:
                 member = _check_member(member_data)
                 email_owner = member["email"] and (
@@ -328,21 +343,22 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
                 if email_owner and (match is None or email_owner != match.get("id")):
                     raise RowError("email", "Already used by another member.")
             except RowError as error:
-                field_name = _member_field(member_data, position, error.field)
+                field_name = _member_field(row, position, error.field)
                 report.error(member_row, wanted["custom_id"], field_name, error.reason)
                 continue
             if match is None:
                 record = {"id": new_id(), "chain_id": chain_id, "organisation_id": organisation_id,
                           "created_at": now, **member}  # fmt: skip
                 new_members.append(record)
+                new_member_ids.add(record["id"])
                 known.add(record)
                 changed = True
             elif _merge(match, member):
-                session.execute(
-                    update(Member)
-                    .where(Member.id == match["id"])
-                    .values({k: match[k] for k in ("name", "role", "mobile", "email")})
-                )
+                # A member added earlier in this chunk goes in below with its merged details.
+                if match["id"] not in new_member_ids:
+                    changed_members.append(
+                        {k: match[k] for k in ("id", "name", "role", "mobile", "email")}
+                    )
                 changed = True
             if member["email"]:
                 emails_in_file[member["email"]] = known.find(member)["id"]
@@ -350,18 +366,23 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
             status = "updated"
         report.results.append(_result(row, wanted["custom_id"], status, organisation_id))
 
+    if changed_members:
+        # By primary key, executemany; members already in the session are brought up to date.
+        session.execute(update(Member), changed_members)
     if new_organisations:
         session.execute(insert(Organisation), new_organisations)
     if new_placements:
         session.execute(insert(OrganisationGroup), new_placements)
     if new_members:
-        session.execute(insert(Member), new_members)
+        # render_nulls: the ORM would otherwise leave out None columns and split the rows into
+        # a new statement each time a member with an e-mail follows one without.
+        session.execute(insert(Member).execution_options(render_nulls=True), new_members)
     session.flush()
 
 
-def _member_field(member_data, position: int, name: str) -> str:
+def _member_field(row: ImportRow, position: int, name: str) -> str:
     """How to name a bad member field: its CSV column, or its place in the JSON row."""
-    if isinstance(member_data, dict) and "_row" in member_data:
+    if row.from_csv:
         return f"member_{name}"
     if name == "members":
         return f"members[{position}]"
@@ -423,7 +444,7 @@ def _placements_of(session: Session, organisation_ids: list) -> set[tuple]:
             select(OrganisationGroup.organisation_id, OrganisationGroup.group_id).where(
                 OrganisationGroup.organisation_id.in_(organisation_ids)
             )
-        ).tuples()
+        ).all()
     )
 
 
@@ -433,16 +454,20 @@ def _emails_taken(session: Session, checked: Iterable[tuple[ImportRow, dict]]) -
         member["email"].strip().lower()
         for _, organisation in checked
         for member in organisation["members"]
-        if isinstance(member, dict) and isinstance(member.get("email"), str) and member["email"]
+        if isinstance(member, dict)
+        and isinstance(member.get("email"), str)
+        and member["email"]
+        and NUL not in member["email"]  # refused by _check_member; PostgreSQL cannot compare it
     }
     if not emails:
         return {}
+    # .all(): a Result has keys(), so dict() would read it as a mapping, not as pairs.
     return dict(
         session.execute(
             select(Member.email, Member.id).where(
                 Member.email.in_(emails), Member.removed_at.is_(None)
             )
-        ).tuples()
+        ).all()
     )
 
 
