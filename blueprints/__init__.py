@@ -3,14 +3,15 @@ render."""
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 
 def db() -> Session:
     """The request's session: one transaction per request, committed by the view at its edge."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db"].session()
+        read_only = request.method in ("GET", "HEAD", "OPTIONS")
+        g.db_session = current_app.extensions["db"].session(read_only=read_only)
     return g.db_session
 
 
@@ -23,6 +24,4 @@ def close_request_session(_exc: BaseException | None = None) -> None:
 
 def public_base_url() -> str:
     """The base of links we hand out: PUBLIC_URL if set, else the URL this request came in on."""
-    from flask import request
-
     return current_app.extensions["chain_collab.config"].public_url or request.url_root.rstrip("/")

@@ -53,6 +53,10 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Execution option naming how a SQLite transaction begins (ignored by other databases).
+SQLITE_BEGIN = "sqlite_begin"
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -76,9 +80,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        # IMMEDIATE takes the write lock up front: web and worker processes then wait
-        # for each other (busy_timeout) instead of failing a read-then-write upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that may write takes the write lock up front (IMMEDIATE): web and
+        # worker processes then wait for each other (busy_timeout) instead of failing a
+        # read-then-write upgrade. Read-only ones begin DEFERRED and, under WAL, never
+        # block a writer however long they read (a streamed export, say).
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -89,5 +96,7 @@ class Database:
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
-    def session(self) -> Session:
+    def session(self, *, read_only: bool = False) -> Session:
+        if read_only:
+            return self.sessionmaker(execution_options={SQLITE_BEGIN: "DEFERRED"})
         return self.sessionmaker()

@@ -44,11 +44,15 @@ def authenticate() -> None:
 
 def init_brand_api(app: Flask) -> None:
     from blueprints.brand_api import (
+        customers,
         directory,
         directory_groups,
+        group_templates,
+        groups,
         imports,
         invitations,
         members,
+        orders,
         organisations,
         visibility_rules,
     )
@@ -81,6 +85,10 @@ def init_brand_api(app: Flask) -> None:
         directory_groups,
         visibility_rules,
         directory,
+        customers,
+        orders,
+        group_templates,
+        groups,
     ):
         # The blueprints are module-level objects: a second app in one process (a test's live
         # server) registers them again, and Flask refuses new hooks on them by then.

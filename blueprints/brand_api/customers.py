@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import g
+from flask.views import MethodView
+
+from blueprints import db
+from blueprints.brand_api import delivery_schemas as schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
+from blueprints.brand_api.schemas import page_of
+from service.customers import customers as service
+from service.customers.handovers import hand_over
+from service.customers.models import Customer
+from service.groups.groups import group_of_customer
+
+blp = Blueprint(
+    "customers",
+    __name__,
+    description="End customers: assets of the brand, each served by one dealer member.",
+)
+
+
+def customer_out(customer: Customer) -> dict:
+    group = group_of_customer(db(), customer.id)
+    columns = {column.key: getattr(customer, column.key) for column in Customer.__table__.columns}
+    return {**columns, "group_id": group.id if group else None}
+
+
+@blp.route("/customers")
+class Customers(MethodView):
+    @blp.arguments(schemas.CustomerQuery, location="query")
+    @blp.response(200, page_of(schemas.Customer, "CustomerPage"))
+    def get(self, args):
+        """List customers, newest first"""
+        page = service.list_customers(db(), chain_id=g.chain_id, **args)
+        return {"items": [customer_out(c) for c in page.items], "next_cursor": page.next_cursor}
+
+    @blp.arguments(schemas.CustomerCreate)
+    @blp.response(201, schemas.Customer)
+    @blp.alt_response(
+        200, schema=schemas.Customer, description="the mobile is known: that customer"
+    )
+    def post(self, data):
+        """Add a customer; one whose mobile the chain knows already is returned, not duplicated"""
+        customer, created = service.add_customer(db(), chain_id=g.chain_id, **data)
+        db().commit()
+        return customer_out(customer), 201 if created else 200
+
+
+@blp.route("/customers/<uuid:customer_id>")
+class CustomerById(MethodView):
+    @blp.response(200, schemas.Customer)
+    def get(self, customer_id: uuid.UUID):
+        """Read a customer"""
+        return customer_out(service.get_customer(db(), g.chain_id, customer_id))
+
+    @blp.arguments(schemas.CustomerUpdate)
+    @blp.response(200, schemas.Customer)
+    def patch(self, data, customer_id: uuid.UUID):
+        """Change a customer's name, mobile, tags or notes"""
+        customer = service.update_customer(
+            db(), chain_id=g.chain_id, customer_id=customer_id, **data
+        )
+        db().commit()
+        return customer_out(customer)
+
+
+@blp.route("/handovers", methods=["POST"])
+@blp.arguments(schemas.HandoverCreate)
+@blp.response(201, schemas.Handover)
+def create_handover(data):
+    """Move every customer, group and seat of one member to a colleague, in one step"""
+    handover = hand_over(db(), chain_id=g.chain_id, **data)
+    db().commit()
+    return handover

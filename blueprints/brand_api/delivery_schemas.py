@@ -1,0 +1,278 @@
+"""Schemas of the delivery side of the API: customers, orders, group templates, delivery
+groups, messages and handovers. Shape only; rules that need the database live in service/."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from blueprints.brand_api.schemas import NAME, PageArgs, Text
+from service.groups.templates import JOINING_ROLES
+from service.orders.milestones import MILESTONES
+from service.pagination import encode_cursor
+
+# Customers
+
+
+class CustomerCreate(ma.Schema):
+    name = Text(**NAME)
+    mobile = Text(required=True, validate=validate.Length(min=3, max=32))
+    dealer_id = fields.UUID(required=True)
+    owner_member_id = fields.UUID(
+        required=True, metadata={"description": "the dealer's member who serves the customer"}
+    )
+    tags = fields.List(Text(validate=validate.Length(max=50)), load_default=list)
+    notes = Text(load_default="", validate=validate.Length(max=4000))
+
+
+class CustomerUpdate(ma.Schema):
+    name = Text(validate=validate.Length(min=1, max=200))
+    mobile = Text(validate=validate.Length(min=3, max=32))
+    tags = fields.List(Text(validate=validate.Length(max=50)))
+    notes = Text(validate=validate.Length(max=4000))
+
+
+class CustomerQuery(PageArgs):
+    dealer_id = fields.UUID()
+    owner_member_id = fields.UUID()
+
+
+class Customer(ma.Schema):
+    id = fields.UUID()
+    name = fields.String()
+    mobile = fields.String(metadata={"description": "E.164"})
+    dealer_id = fields.UUID()
+    owner_member_id = fields.UUID()
+    tags = fields.List(fields.String())
+    notes = fields.String()
+    group_id = fields.UUID(allow_none=True, metadata={"description": "after the first order"})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+# Orders and work items
+
+
+class ItemCreate(ma.Schema):
+    factory_id = fields.UUID(required=True)
+    description = Text(required=True, validate=validate.Length(min=1, max=500))
+    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+    factory_reference = Text(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the factory's own name for it, usable in its webhooks"},
+    )
+
+
+class OrderCreate(ma.Schema):
+    customer_id = fields.UUID(required=True)
+    dealer_id = fields.UUID(required=True)
+    reference = Text(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "unique in the chain; repeating a request is safe"},
+    )
+    items = fields.List(
+        fields.Nested(ItemCreate), required=True, validate=validate.Length(min=1, max=200)
+    )
+
+
+class OrderQuery(PageArgs):
+    dealer_id = fields.UUID()
+    customer_id = fields.UUID()
+    factory_id = fields.UUID()
+    milestone = fields.String(validate=validate.OneOf(MILESTONES))
+
+
+class WorkItem(ma.Schema):
+    id = fields.UUID()
+    factory_id = fields.UUID()
+    position = fields.Integer()
+    description = fields.String()
+    quantity = fields.Integer()
+    factory_reference = fields.String(allow_none=True)
+    milestone = fields.String()
+    milestone_at = fields.DateTime()
+    eta = fields.DateTime(allow_none=True)
+
+
+class TimelineEntry(ma.Schema):
+    id = fields.UUID()
+    work_item_id = fields.UUID(allow_none=True, metadata={"description": "null: the order's"})
+    milestone = fields.String()
+    actor = fields.String()
+    occurred_at = fields.DateTime()
+    note = fields.String()
+    eta = fields.DateTime(allow_none=True)
+    late = fields.Boolean(metadata={"description": "behind what was known: changed nothing"})
+    created_at = fields.DateTime()
+
+
+class OrderSummary(ma.Schema):
+    id = fields.UUID()
+    customer_id = fields.UUID()
+    dealer_id = fields.UUID()
+    reference = fields.String()
+    milestone = fields.String(metadata={"description": "its least advanced work item's"})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class Order(OrderSummary):
+    group_id = fields.UUID(allow_none=True)
+    items = fields.List(fields.Nested(WorkItem))
+    timeline = fields.List(fields.Nested(TimelineEntry))
+
+
+class ProgressCreate(ma.Schema):
+    milestone = fields.String(required=True, validate=validate.OneOf(MILESTONES))
+    occurred_at = fields.AwareDateTime(metadata={"description": "default: now"})
+    note = Text(load_default="", validate=validate.Length(max=1000))
+    eta = fields.AwareDateTime()
+
+
+class Progress(ma.Schema):
+    moved = fields.Boolean(metadata={"description": "false: late or repeated, recorded only"})
+    work_item = fields.Nested(WorkItem)
+    order_milestone = fields.String()
+
+
+# Group templates
+
+
+class AutoReply(ma.Schema):
+    keyword = Text(required=True, validate=validate.Length(min=1, max=100))
+    reply = Text(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class BlockedWord(ma.Schema):
+    word = Text(required=True, validate=validate.Length(min=1, max=100))
+    action = fields.String(load_default="block", validate=validate.OneOf(["block", "warn"]))
+
+
+class GroupTemplateUpdate(ma.Schema):
+    name = Text(validate=validate.Length(min=1, max=100))
+    name_pattern = Text(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "placeholders: {customer_name} {dealer_name} {owner_name} "
+                  "{brand_name}"},
+    )  # fmt: skip
+    welcome_message = Text(validate=validate.Length(max=2000))
+    member_roles = fields.List(fields.String(validate=validate.OneOf(JOINING_ROLES)))
+    rename_locked = fields.Boolean()
+    auto_replies = fields.List(fields.Nested(AutoReply), validate=validate.Length(max=100))
+    blocked_words = fields.List(fields.Nested(BlockedWord), validate=validate.Length(max=500))
+    contact_action = fields.String(
+        validate=validate.OneOf(["block", "warn", "allow"]),
+        metadata={"description": "on a mobile number or e-mail address in a message"},
+    )
+    member_cap = fields.Integer(validate=validate.Range(min=2, max=500))
+
+
+class GroupTemplateCreate(GroupTemplateUpdate):
+    directory_group_id = fields.UUID(
+        load_default=None,
+        metadata={"description": "for dealers in this group; omit to set the chain's default"},
+    )
+
+
+class GroupTemplate(GroupTemplateCreate):
+    id = fields.UUID()
+    is_default = fields.Function(lambda template: template.directory_group_id is None)
+    created_at = fields.DateTime()
+
+
+# Delivery groups and messages
+
+
+class GroupQuery(PageArgs):
+    dealer_id = fields.UUID()
+    member_id = fields.UUID(metadata={"description": "groups this member has a seat in"})
+
+
+class GroupUpdate(ma.Schema):
+    name = Text(validate=validate.Length(min=1, max=200))
+    rename_locked = fields.Boolean()
+
+
+class Seat(ma.Schema):
+    member_id = fields.UUID(allow_none=True, metadata={"description": "null: the customer"})
+    role = fields.String(metadata={"description": "customer, owner or member"})
+    added_at = fields.DateTime()
+
+
+class Group(ma.Schema):
+    id = fields.UUID()
+    name = fields.String()
+    customer_id = fields.UUID()
+    dealer_id = fields.UUID()
+    owner_member_id = fields.UUID()
+    template_id = fields.UUID()
+    rename_locked = fields.Boolean()
+    member_cap = fields.Integer()
+    member_count = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class GroupDetail(Group):
+    seats = fields.List(fields.Nested(Seat))
+
+
+class SeatCreate(ma.Schema):
+    member_id = fields.UUID(required=True)
+
+
+class MessageQuery(PageArgs):
+    since = Text(
+        metadata={"description": "a message's cursor: the messages after it, oldest first"}
+    )
+
+
+class MessageCreate(ma.Schema):
+    text = Text(required=True, validate=validate.Length(min=1, max=4000))
+    sender = fields.String(required=True, validate=validate.OneOf(["member", "customer"]))
+    sender_member_id = fields.UUID(metadata={"description": "required when sender is member"})
+    client_message_id = Text(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "posting twice with the same id stores the message once"},
+    )
+
+
+class Message(ma.Schema):
+    id = fields.UUID()
+    cursor = fields.Function(lambda message: encode_cursor(message.id))
+    group_id = fields.UUID()
+    sender = fields.String(metadata={"description": "member, customer or system"})
+    sender_member_id = fields.UUID(allow_none=True)
+    kind = fields.String(
+        metadata={"description": "text, welcome, notification, auto_reply or notice"}
+    )
+    text = fields.String()
+    payload = fields.Dict(allow_none=True)
+    client_message_id = fields.String(allow_none=True)
+    flagged = fields.Boolean()
+    flag_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class PostedMessages(ma.Schema):
+    items = fields.List(
+        fields.Nested(Message), metadata={"description": "the message, then any auto-reply"}
+    )
+
+
+class ExportQuery(ma.Schema):
+    format = fields.String(load_default="jsonl", validate=validate.OneOf(["jsonl", "csv"]))
+
+
+# Handovers
+
+
+class HandoverCreate(ma.Schema):
+    from_member_id = fields.UUID(required=True)
+    to_member_id = fields.UUID(required=True)
+
+
+class Handover(ma.Schema):
+    customers = fields.Integer()
+    groups = fields.Integer()
+    audit_entry_id = fields.UUID()

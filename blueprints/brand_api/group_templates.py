@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import g
+from flask.views import MethodView
+
+from blueprints import db
+from blueprints.brand_api import delivery_schemas as schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
+from blueprints.brand_api.schemas import PageArgs, page_of
+from service.groups import templates as service
+
+blp = Blueprint(
+    "group_templates",
+    __name__,
+    url_prefix="/group-templates",
+    description="How delivery groups are named, peopled and moderated.",
+)
+
+
+@blp.route("")
+class GroupTemplates(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(schemas.GroupTemplate, "GroupTemplatePage"))
+    def get(self, args):
+        """List templates: the chain's default and those of directory groups"""
+        page = service.list_templates(db(), chain_id=g.chain_id, **args)
+        return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @blp.arguments(schemas.GroupTemplateCreate)
+    @blp.response(201, schemas.GroupTemplate)
+    def post(self, data):
+        """Give a directory group's dealers their own template (without directory_group_id:
+        set the chain's default)"""
+        template = service.create_template(db(), chain_id=g.chain_id, **data)
+        db().commit()
+        return template
+
+
+@blp.route("/<uuid:template_id>")
+class GroupTemplateById(MethodView):
+    @blp.response(200, schemas.GroupTemplate)
+    def get(self, template_id: uuid.UUID):
+        """Read a template"""
+        return service.get_template(db(), g.chain_id, template_id)
+
+    @blp.arguments(schemas.GroupTemplateUpdate)
+    @blp.response(200, schemas.GroupTemplate)
+    def patch(self, data, template_id: uuid.UUID):
+        """Change a template; groups made from now on follow it"""
+        template = service.update_template(
+            db(), chain_id=g.chain_id, template_id=template_id, **data
+        )
+        db().commit()
+        return template

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import g
+from flask.views import MethodView
+
+from blueprints import db
+from blueprints.brand_api import delivery_schemas as schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
+from blueprints.brand_api.schemas import page_of
+from service.groups.groups import group_of_customer
+from service.orders import orders as service
+from service.orders.models import Order
+from service.orders.progress import get_work_item, record_progress
+
+blp = Blueprint(
+    "orders",
+    __name__,
+    description="Orders, split into work items per factory, and their milestone timeline.",
+)
+
+
+def order_out(order: Order) -> dict:
+    group = group_of_customer(db(), order.customer_id)
+    columns = {column.key: getattr(order, column.key) for column in Order.__table__.columns}
+    return {
+        **columns,
+        "group_id": group.id if group else None,
+        "items": order.items,
+        "timeline": service.timeline(db(), order.id),
+    }
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @blp.arguments(schemas.OrderQuery, location="query")
+    @blp.response(200, page_of(schemas.OrderSummary, "OrderPage"))
+    def get(self, args):
+        """List orders, newest first; filter by dealer, customer, factory or milestone"""
+        page = service.list_orders(db(), chain_id=g.chain_id, **args)
+        return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @blp.arguments(schemas.OrderCreate)
+    @blp.response(201, schemas.Order)
+    @blp.alt_response(200, schema=schemas.Order, description="a repeat: the first order")
+    def post(self, data):
+        """Place an order; the customer's first order opens their delivery group"""
+        items = [service.ItemRequest(**item) for item in data.pop("items")]
+        order, _, created = service.place_order(db(), chain_id=g.chain_id, items=items, **data)
+        db().commit()
+        return order_out(order), 201 if created else 200
+
+
+@blp.route("/orders/<uuid:order_id>", methods=["GET"])
+@blp.response(200, schemas.Order)
+def get_order(order_id: uuid.UUID):
+    """Read an order with its work items and milestone timeline"""
+    return order_out(service.get_order(db(), g.chain_id, order_id))
+
+
+@blp.route("/work-items/<uuid:work_item_id>/progress", methods=["POST"])
+@blp.arguments(schemas.ProgressCreate)
+@blp.response(200, schemas.Progress)
+def post_progress(data, work_item_id: uuid.UUID):
+    """Record that a work item reached a milestone (factories use their signed webhook)"""
+    item = get_work_item(db(), g.chain_id, work_item_id)
+    progress = record_progress(db(), work_item=item, actor="api", **data)
+    db().commit()
+    order = service.get_order(db(), g.chain_id, item.order_id)
+    return {"moved": progress.moved, "work_item": item, "order_milestone": order.milestone}
