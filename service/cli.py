@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -18,6 +19,8 @@ from service.chain.chains import create_chain, issue_api_key, list_api_keys, rev
 from service.chain.models import Chain
 from service.config import PROJECT_ROOT
 from service.errors import DomainError
+from service.groups.archive import FORMATS
+from service.groups.messages import iter_history
 
 
 def _session() -> Session:
@@ -53,6 +56,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(chain_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(groups_cli)
     app.cli.add_command(worker)
 
 
@@ -158,6 +162,26 @@ def chain_import(file: Path, chain_id: str | None, errors_to):
     if errors_to:
         for error in record.errors:
             errors_to.write(json.dumps(error, ensure_ascii=False) + "\n")
+
+
+@click.group("groups", cls=AppGroup, help="Delivery groups.")
+def groups_cli():
+    pass
+
+
+@groups_cli.command("export", help="Write every message of the chain's groups, oldest first.")
+@click.option("--chain", "chain_id")
+@click.option(
+    "--since", type=click.DateTime(), help="Only messages from then on (UTC, e.g. 2026-11-01)."
+)
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="jsonl")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-")
+def groups_export(chain_id: str | None, since, fmt: str, output):
+    with current_app.extensions["db"].session(read_only=True) as session:
+        chain = _resolve_chain(session, chain_id)
+        since = since.replace(tzinfo=UTC) if since else None
+        for chunk in FORMATS[fmt](iter_history(session, chain_id=chain, since=since)):
+            output.write(chunk)
 
 
 @click.group("demo", cls=AppGroup, help="Demo data.")

@@ -114,3 +114,53 @@ def test_db_upgrade_builds_an_empty_database(tmp_path):
     command.upgrade(config, "head")
     tables = set(inspect(create_engine(url)).get_table_names())
     assert {"chains", "organisations", "members", "directory_groups"} <= tables
+
+
+def _chain_with_history(session):
+    """A chain with one delivery group: its welcome message and two posts."""
+    from service.chain.chains import create_chain
+    from service.chain.members import add_member
+    from service.chain.organisations import add_organisation
+    from service.customers.customers import add_customer
+    from service.groups.messages import post_message
+    from service.orders.orders import ItemRequest, place_order
+
+    chain, _ = create_chain(session, name="Acme Home")
+    dealer, _ = add_organisation(session, chain_id=chain.id, kind="dealer", name="Pudong")
+    factory, _ = add_organisation(session, chain_id=chain.id, kind="factory", name="Foshan")
+    owner = add_member(
+        session, chain_id=chain.id, organisation_id=dealer.id, name="Wang", role="admin"
+    )
+    customer, _ = add_customer(
+        session, chain_id=chain.id, name="Zhang San", mobile="13912345678",
+        dealer_id=dealer.id, owner_member_id=owner.id,
+    )  # fmt: skip
+    _, group, _ = place_order(
+        session, chain_id=chain.id, customer_id=customer.id, dealer_id=dealer.id,
+        reference="SO-1", items=[ItemRequest(factory.id, "Sofa", 1)],
+    )  # fmt: skip
+    for text in ("When is delivery?", "Next week, 周二"):
+        post_message(session, group=group, text=text, sender="customer")
+    session.commit()
+    return chain
+
+
+def test_groups_export_writes_the_chains_whole_history_oldest_first(cli, session, tmp_path):
+    _chain_with_history(session)
+    target = tmp_path / "archive.jsonl"
+    result = cli.invoke(args=["groups", "export", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [r["kind"] for r in records] == ["welcome", "text", "text"]
+    assert records[-1]["text"] == "Next week, 周二"
+    assert [r["id"] for r in records] == sorted(r["id"] for r in records)
+
+
+def test_groups_export_since_a_date_leaves_older_messages_out(cli, session):
+    _chain_with_history(session)
+    result = cli.invoke(args=["groups", "export", "--format", "csv", "--since", "2999-01-01"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "id,group_id,created_at,sender,sender_member_id,kind,text,flagged,flag_reason,"
+        "client_message_id,payload"
+    ]
