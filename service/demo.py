@@ -10,9 +10,14 @@ from sqlalchemy.orm import Session
 from service.chain.chains import create_chain, issue_api_key
 from service.chain.directory_groups import ensure_path
 from service.chain.members import add_member
-from service.chain.models import Chain, Member
+from service.chain.models import Chain, Member, Organisation
 from service.chain.organisations import add_organisation
 from service.chain.visibility import add_rule
+from service.customers.customers import add_customer
+from service.groups.messages import post_message
+from service.groups.templates import default_template
+from service.orders.orders import ItemRequest, place_order
+from service.orders.progress import record_progress
 
 DEMO_CHAIN = "Lumen Home Furnishings"
 DEMO_PASSWORD = "demo-password"
@@ -80,7 +85,45 @@ def _create(session: Session) -> Chain:
     dealers, _ = ensure_path(session, chain_id=chain.id, path="Dealers")
     add_rule(session, chain_id=chain.id, viewer_group_id=east.id, visible_group_id=production.id)
     add_rule(session, chain_id=chain.id, viewer_group_id=production.id, visible_group_id=dealers.id)
+    _first_order(session, chain.id)
     return chain
+
+
+def _first_order(session: Session, chain_id) -> None:
+    """A customer of the Pudong store whose sofa is being made by both factories."""
+    dealer = session.scalar(select(Organisation).where(Organisation.custom_id == "DLR-SH-01"))
+    frames, panels = (
+        session.scalar(select(Organisation).where(Organisation.custom_id == custom_id))
+        for custom_id in ("FAC-DG-01", "FAC-FS-01")
+    )
+    owner = session.scalar(
+        select(Member).where(
+            Member.organisation_id == dealer.id, Member.role == "service_specialist"
+        )
+    )
+    template = default_template(session, chain_id)
+    template.auto_replies = [
+        {
+            "keyword": "install",
+            "reply": "Our installer will call you within 24 hours to book a time.",
+        }
+    ]
+    customer, _ = add_customer(
+        session, chain_id=chain_id, name="Zhang Wei", mobile="13900001234",
+        dealer_id=dealer.id, owner_member_id=owner.id, tags=["sofa", "vip"],
+    )  # fmt: skip
+    order, group, _ = place_order(
+        session, chain_id=chain_id, customer_id=customer.id, dealer_id=dealer.id,
+        reference="SO-2026-0001",
+        items=[
+            ItemRequest(frames.id, "Sofa frame, walnut", 1, "DG-FRAME-0001"),
+            ItemRequest(panels.id, "Side panels, oak veneer", 2, "FS-PANEL-0001"),
+        ],
+    )  # fmt: skip
+    post_message(session, group=group, text="When can you install it?", sender="customer")
+    frame, panel = order.items
+    record_progress(session, work_item=frame, milestone="in_production", actor="demo")
+    record_progress(session, work_item=panel, milestone="quality_checked", actor="demo")
 
 
 def _add_members(session: Session, chain_id, organisation_id, members) -> None:
