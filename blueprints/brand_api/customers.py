@@ -8,7 +8,7 @@ from flask.views import MethodView
 from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
-from blueprints.brand_api.schemas import page_of
+from blueprints.brand_api.schemas import columns_of, page_of
 from service.customers import customers as service
 from service.customers.handovers import hand_over
 from service.customers.models import Customer
@@ -23,7 +23,7 @@ blp = Blueprint(
 
 def customer_out(customer: Customer) -> dict:
     group = group_of_customer(db(), customer.id)
-    columns = {column.key: getattr(customer, column.key) for column in Customer.__table__.columns}
+    columns = columns_of(customer)
     return {**columns, "group_id": group.id if group else None}
 
 

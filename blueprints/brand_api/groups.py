@@ -8,7 +8,7 @@ from flask.views import MethodView
 from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
-from blueprints.brand_api.schemas import page_of
+from blueprints.brand_api.schemas import columns_of, page_of
 from service.groups import groups as service
 from service.groups.archive import FORMATS, MEDIA_TYPES
 from service.groups.messages import iter_history, list_messages, post_message
@@ -23,7 +23,7 @@ blp = Blueprint(
 
 
 def group_out(group: DeliveryGroup) -> dict:
-    columns = {column.key: getattr(group, column.key) for column in DeliveryGroup.__table__.columns}
+    columns = columns_of(group)
     return {**columns, "seats": service.seats(db(), group.id)}
 
 

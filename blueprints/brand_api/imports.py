@@ -10,6 +10,7 @@ from werkzeug.exceptions import BadRequest
 from blueprints import db
 from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
+from blueprints.brand_api.schemas import columns_of
 from service.chain import imports as service
 from service.errors import DomainError, Invalid, UnsupportedMediaType
 
@@ -68,7 +69,7 @@ class Imports(MethodView):
         rows, source = _rows_from_request()
         record, results = service.run_import(db(), chain_id=g.chain_id, rows=rows, source=source)
         db().commit()
-        columns = {column.key: getattr(record, column.key) for column in record.__table__.columns}
+        columns = columns_of(record)
         return {**columns, "results": results}
 
 

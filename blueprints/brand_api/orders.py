@@ -8,7 +8,7 @@ from flask.views import MethodView
 from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
-from blueprints.brand_api.schemas import page_of
+from blueprints.brand_api.schemas import columns_of, page_of
 from service.groups.groups import group_of_customer
 from service.orders import orders as service
 from service.orders.models import Order
@@ -23,7 +23,7 @@ blp = Blueprint(
 
 def order_out(order: Order) -> dict:
     group = group_of_customer(db(), order.customer_id)
-    columns = {column.key: getattr(order, column.key) for column in Order.__table__.columns}
+    columns = columns_of(order)
     return {
         **columns,
         "group_id": group.id if group else None,

@@ -270,3 +270,8 @@ class Import(ma.Schema):
 
 class ImportResult(Import):
     results = fields.List(fields.Nested(ImportRowResult))
+
+
+def columns_of(row) -> dict:
+    """A model row's columns as a dict, to extend with what its output schema adds."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
