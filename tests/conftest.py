@@ -36,11 +36,30 @@ def _check_disposable(url: str) -> None:
         )
 
 
+POSTGRES = ("postgres", "postgresql")  # the Heroku-style scheme too
+
+
+def _schema_of_this_process() -> str:
+    # pytest-xdist runs the suite in several processes; on one PostgreSQL database each needs a
+    # schema of its own, or each would drop and rebuild the schema under the others' tests.
+    return os.environ.get("PYTEST_XDIST_WORKER", "public")
+
+
+def _database_url() -> str | None:
+    url = os.environ.get("DATABASE_URL") or None
+    schema = _schema_of_this_process()
+    if url is None or schema == "public" or make_url(url).get_backend_name() not in POSTGRES:
+        return url
+    # Every connection of this process (the app's, Alembic's, a live server's) uses it.
+    with_schema = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return with_schema.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def config(tmp_path_factory) -> Config:
     return Config(
         instance_path=tmp_path_factory.mktemp("instance"),
-        database_url=os.environ.get("DATABASE_URL") or None,
+        database_url=_database_url(),
         redis_url=os.environ.get("REDIS_URL") or None,
         secret_key="test-secret",
         public_url="https://chain.example",
@@ -54,9 +73,10 @@ def engine(config: Config) -> Engine:
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         _check_disposable(url)
+        schema = _schema_of_this_process()
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     alembic = alembic_config(url)
     alembic.attributes["configure_logger"] = False
     command.upgrade(alembic, "head")

@@ -95,9 +95,12 @@ def list_customers(
     limit: int = 50,
 ) -> Page:
     stmt = select(Customer).where(Customer.chain_id == chain_id)
+    # A filter naming something outside the chain is a bad request, as everywhere else.
     if dealer_id:
+        get_organisation(session, chain_id, dealer_id, field="dealer_id")
         stmt = stmt.where(Customer.dealer_id == dealer_id)
     if owner_member_id:
+        get_member(session, chain_id, owner_member_id, field="owner_member_id")
         stmt = stmt.where(Customer.owner_member_id == owner_member_id)
     return paginate(session, stmt, Customer.id, cursor=cursor, limit=limit, newest_first=True)
 

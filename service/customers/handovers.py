@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.chain.members import get_member
+from service.chain.models import Member
 from service.customers.models import AuditEntry, Customer
-from service.errors import Invalid
+from service.errors import Invalid, no_such
 from service.groups.messages import post_system_message
 from service.groups.models import DeliveryGroup, GroupMember
 
@@ -31,7 +32,10 @@ def hand_over(
     to_member_id: uuid.UUID,
     actor: str = "api",
 ) -> Handover:
-    giver = get_member(session, chain_id, from_member_id, field="from_member_id")
+    # The giver may have left (been removed) already: their customers must not be stranded.
+    giver = session.get(Member, from_member_id)
+    if giver is None or giver.chain_id != chain_id:
+        raise no_such("member", field="from_member_id")
     taker = get_member(session, chain_id, to_member_id, field="to_member_id")
     if giver.id == taker.id:
         raise Invalid.field("to_member_id", "Must be someone else.")
@@ -44,13 +48,19 @@ def hand_over(
         .values(owner_member_id=taker.id)
         .execution_options(synchronize_session=False)
     ).rowcount
+    owned = session.scalars(
+        select(DeliveryGroup.id).where(
+            DeliveryGroup.chain_id == chain_id, DeliveryGroup.owner_member_id == giver.id
+        )
+    ).all()
     session.execute(
         update(DeliveryGroup)
         .where(DeliveryGroup.chain_id == chain_id, DeliveryGroup.owner_member_id == giver.id)
         .values(owner_member_id=taker.id)
         .execution_options(synchronize_session=False)
     )
-    group_ids = _move_seats(session, giver.id, taker.id)
+    # Every group whose owner changes is told, whether or not the giver had a seat in it.
+    group_ids = list(dict.fromkeys([*owned, *_move_seats(session, giver.id, taker.id)]))
     for group in session.scalars(select(DeliveryGroup).where(DeliveryGroup.id.in_(group_ids))):
         post_system_message(
             session,

@@ -42,13 +42,21 @@ def render(pattern: str, values: dict[str, str]) -> str:
 
 def _check_pattern(pattern: str, field: str) -> str:
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(pattern)
+            if name is not None
+        ]
     except ValueError as error:
         raise Invalid.field(field, f"Not a valid pattern: {error}.") from None
-    unknown = [name for name in names if name not in PLACEHOLDERS]
+    unknown = [name for name, _, _ in fields if name not in PLACEHOLDERS]
     if unknown:
         known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
         raise Invalid.field(field, f"Unknown placeholder {{{unknown[0]}}}; use {known}.")
+    # A spec or conversion is applied to every group made later: `:d` fails on text, and a
+    # width of `:>999999999` builds a string of that size.
+    if any(spec or conversion for _, spec, conversion in fields):
+        raise Invalid.field(field, "Placeholders take no format spec or conversion.")
     return pattern
 
 

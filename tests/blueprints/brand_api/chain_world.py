@@ -75,15 +75,27 @@ def argument_schemas(app, rule: Rule, method: str) -> list[tuple[str, type]]:
     return [(p["in"], p["schema"]) for p in doc.get("arguments", {}).get("parameters", [])]
 
 
-def id_fields(app, rule: Rule, method: str) -> list[tuple[str, str]]:
-    """(location, field name) of every argument that refers to something by id."""
+def _uuid_fields(schema, prefix: str = "") -> list[str]:
+    """Names of the schema's UUID fields, nested ones too: `items[].factory_id`."""
     found = []
-    for location, schema in argument_schemas(app, rule, method):
-        for name, field_ in schema().fields.items():
-            inner = field_.inner if isinstance(field_, fields.List) else field_
-            if isinstance(inner, fields.UUID):
-                found.append((location, name))
+    for name, field_ in schema.fields.items():
+        is_list = isinstance(field_, fields.List)
+        inner = field_.inner if is_list else field_
+        if isinstance(inner, fields.UUID):
+            found.append(prefix + name)
+        elif isinstance(inner, fields.Nested):
+            found += _uuid_fields(inner.schema, f"{prefix}{name}{'[]' if is_list else ''}.")
     return found
+
+
+def id_fields(app, rule: Rule, method: str) -> list[tuple[str, str]]:
+    """(location, field name) of every argument that refers to something by id, in nested
+    objects too (`items[].factory_id`)."""
+    return [
+        (location, name)
+        for location, schema in argument_schemas(app, rule, method)
+        for name in _uuid_fields(schema())
+    ]
 
 
 def database_snapshot(connection) -> dict[str, list[tuple]]:
@@ -120,10 +132,20 @@ def bad_fields(response) -> set[str]:
     return set(assert_error(response, 422)["details"].get("fields", {}))
 
 
+# Under /groups, `group_id` is a delivery group; everywhere else, a directory group.
+DELIVERY_GROUP_RULES = f"{API}/groups/"
+
+
+def names_delivery_group(rule: Rule) -> bool:
+    return rule.rule.startswith(DELIVERY_GROUP_RULES)
+
+
 @dataclass
 class ChainWorld:
     """One chain's resources, made through the API: two directory trees with a rule between
-    them, a dealer and a factory with members, an invitation and an import."""
+    them, a dealer and a factory with members, an invitation and an import; and the delivery
+    side: a template for the dealer's directory group, a customer, an order of two work items
+    (one with a factory_reference), the customer's delivery group and its messages."""
 
     tenant: object
     label: str
@@ -132,6 +154,7 @@ class ChainWorld:
     factory_id: str = ""
     imported_id: str = ""
     dealer_member_id: str = ""
+    dealer_designer_id: str = ""
     factory_member_id: str = ""
     brand_member_id: str = ""
     east_id: str = ""
@@ -141,23 +164,51 @@ class ChainWorld:
     rule_id: str = ""
     invitation_id: str = ""
     import_id: str = ""
+    default_template_id: str = ""
+    template_id: str = ""
+    customer_id: str = ""
+    order_id: str = ""
+    work_item_ids: list[str] = field(default_factory=list)
+    delivery_group_id: str = ""
+    message_ids: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
 
     @property
     def ids(self) -> dict[str, list[str]]:
-        """URL parameter name → ids of this chain's resources it may name."""
+        """Kind of id → ids of this chain's resources of that kind."""
         return {
             "organisation_id": [self.brand_id, self.dealer_id, self.factory_id, self.imported_id],
-            "member_id": [self.dealer_member_id, self.factory_member_id, self.brand_member_id],
-            "group_id": [self.east_id, self.shanghai_id, self.west_id, self.hangzhou_id],
+            "member_id": [
+                self.dealer_member_id,
+                self.dealer_designer_id,
+                self.factory_member_id,
+                self.brand_member_id,
+            ],
+            "directory_group_id": [self.east_id, self.shanghai_id, self.west_id, self.hangzhou_id],
+            "delivery_group_id": [self.delivery_group_id],
             "rule_id": [self.rule_id],
             "import_id": [self.import_id],
             "invitation_id": [self.invitation_id],
+            "template_id": [self.default_template_id, self.template_id],
+            "customer_id": [self.customer_id],
+            "order_id": [self.order_id],
+            "work_item_id": self.work_item_ids,
+            "message_id": self.message_ids,
         }
+
+    def ids_for(self, rule: Rule) -> dict[str, list[str]]:
+        """URL parameter name → ids of this chain's resources it may name in this rule."""
+        ids = self.ids
+        group = "delivery_group_id" if names_delivery_group(rule) else "directory_group_id"
+        return {**ids, "group_id": ids[group]}
 
     def all_ids(self) -> set[str]:
         return {value for values in self.ids.values() for value in values}
+
+
+# The same in every chain: a customer is unique by mobile in a chain, not across chains.
+CUSTOMER_MOBILE = "139 1111 0001"
 
 
 def build_chain_world(tenant, label: str) -> ChainWorld:
@@ -199,6 +250,7 @@ def build_chain_world(tenant, label: str) -> ChainWorld:
     world.secrets.append(factory["webhook_secret"])
     people = (
         ("dealer_member_id", world.dealer_id, "service_specialist", "13812345678"),
+        ("dealer_designer_id", world.dealer_id, "designer", "13812340000"),
         ("factory_member_id", world.factory_id, "coordinator", "13987654321"),
         ("brand_member_id", world.brand_id, "admin", "13700001111"),
     )
@@ -248,7 +300,70 @@ def build_chain_world(tenant, label: str) -> ChainWorld:
     world.imported_id = imported["results"][0]["organisation_id"]
     groups = body(t.get(f"{API}/directory-groups", query_string={"limit": 500}))["items"]
     world.hangzhou_id = next(g["id"] for g in groups if g["path"] == "East/Hangzhou")
+    build_delivery(world)
     return world
+
+
+def build_delivery(world: ChainWorld) -> None:
+    """The delivery side of the world: a template for East (where the dealer sits, below
+    it), a customer, their order, their group with the factory's coordinator added, and
+    messages (one answered by the template's auto-reply) and a milestone notification."""
+    t, label = world.tenant, world.label
+    templates = body(t.get(f"{API}/group-templates"))["items"]
+    world.default_template_id = next(tp["id"] for tp in templates if tp["is_default"])
+    template = {
+        "directory_group_id": world.east_id,
+        "name": f"{label} East",
+        "name_pattern": "{customer_name}·{dealer_name} delivery",
+        "welcome_message": "Welcome, {customer_name}! " + f"{label} is glad to serve you.",
+        "auto_replies": [{"keyword": "install", "reply": f"{label}'s installer will call you."}],
+        "blocked_words": [{"word": "kickback", "action": "warn"}],
+    }
+    world.template_id = body(t.post(f"{API}/group-templates", json=template), 201)["id"]
+    customer = {
+        "name": f"{label} Customer",
+        "mobile": CUSTOMER_MOBILE,
+        "dealer_id": world.dealer_id,
+        "owner_member_id": world.dealer_member_id,
+        "tags": ["vip"],
+        "notes": f"{label} notes",
+    }
+    world.customer_id = body(t.post(f"{API}/customers", json=customer), 201)["id"]
+    order = {
+        "customer_id": world.customer_id,
+        "dealer_id": world.dealer_id,
+        "reference": "SO-001",
+        "items": [
+            {
+                "factory_id": world.factory_id,
+                "description": f"{label} wardrobe panels",
+                "quantity": 4,
+                "factory_reference": "P-001",
+            },
+            {"factory_id": world.factory_id, "description": "Frame", "quantity": 1},
+        ],
+    }
+    placed = body(t.post(f"{API}/orders", json=order), 201)
+    world.order_id, world.delivery_group_id = placed["id"], placed["group_id"]
+    world.work_item_ids = [item["id"] for item in placed["items"]]
+    assert placed["group_id"], placed
+    group = body(t.get(f"{API}/groups/{world.delivery_group_id}"))
+    assert group["template_id"] == world.template_id, group
+    progress = {"milestone": "in_production", "note": f"{label} batch started"}
+    path = f"{API}/work-items/{world.work_item_ids[0]}/progress"
+    assert body(t.post(path, json=progress))["moved"] is True
+    seat = {"member_id": world.factory_member_id}
+    body(t.post(f"{API}/groups/{world.delivery_group_id}/members", json=seat), 201)
+    messages = f"{API}/groups/{world.delivery_group_id}/messages"
+    question = {"text": f"When will you install? ({label})", "sender": "customer",
+                "client_message_id": "c-1"}  # fmt: skip
+    assert len(body(t.post(messages, json=question), 201)["items"]) == 2  # with the auto-reply
+    answer = {"text": f"{label} panels are being made.", "sender": "member",
+              "sender_member_id": world.factory_member_id}  # fmt: skip
+    body(t.post(messages, json=answer), 201)
+    world.message_ids = [
+        m["id"] for m in body(t.get(messages, query_string={"limit": 500}))["items"]
+    ]
 
 
 def new_uuid() -> str:

@@ -17,6 +17,7 @@ from tests.blueprints.brand_api.chain_world import (
     body,
     database_snapshot,
     fill,
+    names_delivery_group,
     new_uuid,
 )
 
@@ -42,6 +43,45 @@ VALID_BODIES = {
         "viewer_group_id": w.west_id,
         "visible_group_id": w.east_id,
     },
+    ("POST", f"{API}/customers"): lambda w: {
+        "name": "Chen Jing",
+        "mobile": "+86 139 0000 1234",
+        "dealer_id": w.dealer_id,
+        "owner_member_id": w.dealer_member_id,
+    },
+    ("PATCH", f"{API}/customers/<uuid:customer_id>"): lambda w: {"tags": ["renovation"]},
+    ("POST", f"{API}/orders"): lambda w: {
+        "customer_id": w.customer_id,
+        "dealer_id": w.dealer_id,
+        "reference": "SO-100",
+        "items": [{"factory_id": w.factory_id, "description": "Cabinet", "quantity": 2}],
+    },
+    ("POST", f"{API}/work-items/<uuid:work_item_id>/progress"): lambda w: {
+        "milestone": "quality_checked",
+        "note": "All panels pass",
+    },
+    ("POST", f"{API}/group-templates"): lambda w: {
+        "directory_group_id": w.west_id,
+        "name": "West",
+    },
+    ("PATCH", f"{API}/group-templates/<uuid:template_id>"): lambda w: {
+        "welcome_message": "Hello {customer_name}"
+    },
+    ("PATCH", f"{API}/groups/<uuid:group_id>"): lambda w: {
+        "rename_locked": False,
+        "name": "Chen's new home",
+    },
+    ("POST", f"{API}/groups/<uuid:group_id>/members"): lambda w: {"member_id": w.brand_member_id},
+    ("POST", f"{API}/groups/<uuid:group_id>/messages"): lambda w: {
+        "text": "Is Tuesday fine?",
+        "sender": "member",
+        "sender_member_id": w.dealer_member_id,
+        "client_message_id": "m-100",
+    },
+    ("POST", f"{API}/handovers"): lambda w: {
+        "from_member_id": w.dealer_member_id,
+        "to_member_id": w.dealer_designer_id,
+    },
 }
 
 
@@ -66,10 +106,14 @@ def own_path(rule, world: ChainWorld) -> str:
     own = {
         "organisation_id": world.dealer_id,
         "member_id": world.dealer_member_id,
-        "group_id": world.shanghai_id,
+        "group_id": world.delivery_group_id if names_delivery_group(rule) else world.shanghai_id,
         "rule_id": world.rule_id,
         "import_id": world.import_id,
         "invitation_id": world.invitation_id,
+        "customer_id": world.customer_id,
+        "order_id": world.order_id,
+        "work_item_id": world.work_item_ids[0],
+        "template_id": world.template_id,
     }
     unknown = set(rule.arguments) - set(own)
     assert not unknown, f"{rule.rule}: no own id for {unknown}; add one to own_path"
@@ -181,7 +225,68 @@ BAD_FIELDS = [
     ("GET", "/directory-groups?parent_id=x", None, {"parent_id"}),
     ("POST", "/imports", {"organisations": []}, {"organisations"}),
     ("POST", "/imports", {"rows": []}, {"organisations", "rows"}),
-]
+    ("POST", "/customers", {}, {"name", "mobile", "dealer_id", "owner_member_id"}),
+    (
+        "POST",
+        "/customers",
+        {"name": "Li", "mobile": "12", "dealer_id": "x", "owner_member_id": 5, "tags": "vip"},
+        {"mobile", "dealer_id", "owner_member_id", "tags"},
+    ),
+    (
+        "POST",
+        "/customers",
+        {"name": "Li", "mobile": "1234 5678", "dealer_id": "{dealer_id}",
+         "owner_member_id": "{dealer_member_id}"},
+        {"mobile"},
+    ),
+    ("PATCH", "/customers/{customer_id}", {"tags": ["x" * 51], "name": ""}, {"tags", "name"}),
+    ("PATCH", "/customers/{customer_id}", {"owner_member_id": "{dealer_member_id}"},
+     {"owner_member_id"}),
+    ("POST", "/orders", {}, {"customer_id", "dealer_id", "reference", "items"}),
+    (
+        "POST",
+        "/orders",
+        {"customer_id": "{customer_id}", "dealer_id": "{dealer_id}", "reference": "  ",
+         "items": [{"factory_id": "{factory_id}", "description": "Door", "quantity": 1}]},
+        {"reference"},
+    ),
+    (
+        "POST",
+        "/orders",
+        {"customer_id": "{customer_id}", "dealer_id": "{dealer_id}", "reference": "SO-9",
+         "items": [{"factory_id": "{factory_id}", "description": "  ", "quantity": 1}]},
+        {"items[0].description"},
+    ),
+    (
+        "POST",
+        "/work-items/{work_item_ids[0]}/progress",
+        {"milestone": "lost", "occurred_at": "yesterday", "eta": "2030-01-01T00:00:00"},
+        {"milestone", "occurred_at", "eta"},
+    ),
+    (
+        "POST",
+        "/group-templates",
+        {"directory_group_id": "x", "member_cap": 501, "member_roles": ["boss"]},
+        {"directory_group_id", "member_cap", "member_roles"},
+    ),
+    ("POST", "/group-templates", {"name_pattern": "{{shop}}"}, {"name_pattern"}),
+    ("PATCH", "/group-templates/{template_id}", {"welcome_message": "{{x}}"}, {"welcome_message"}),
+    ("PATCH", "/groups/{delivery_group_id}", {"name": "", "rename_locked": "x"},
+     {"name", "rename_locked"}),
+    ("POST", "/groups/{delivery_group_id}/members", {}, {"member_id"}),
+    ("POST", "/groups/{delivery_group_id}/messages", {"text": "", "sender": "bot"},
+     {"text", "sender"}),
+    ("POST", "/groups/{delivery_group_id}/messages",
+     {"text": "Hi", "sender": "customer", "client_message_id": "x" * 101}, {"client_message_id"}),
+    ("POST", "/handovers", {}, {"from_member_id", "to_member_id"}),
+    ("GET", "/orders?milestone=lost&limit=0&factory_id=x", None,
+     {"milestone", "limit", "factory_id"}),
+    ("GET", "/customers?dealer_id=x&owner_member_id=y", None, {"dealer_id", "owner_member_id"}),
+    ("GET", "/groups?member_id=x&limit=501", None, {"member_id", "limit"}),
+    ("GET", "/groups/{delivery_group_id}/messages?since=x", None, {"since"}),
+    ("GET", "/groups/{delivery_group_id}/messages/export?format=xml&limit=5", None,
+     {"format", "limit"}),
+]  # fmt: skip
 
 
 def _format(template, world: ChainWorld):
@@ -257,6 +362,38 @@ def test_no_odd_body_is_answered_with_500(app, client, acme):
                 payload = {**valid, name: value}
                 response = acme.tenant.open(method, path, json=payload)
                 _assert_handled(response, (method, path, payload))
+
+
+# Lists of objects the valid bodies leave out, with one valid object each.
+NESTED_EXAMPLES = {
+    "auto_replies": {"keyword": "install", "reply": "Soon"},
+    "blocked_words": {"word": "refund", "action": "warn"},
+}
+
+
+def test_no_odd_value_inside_a_list_of_objects_is_answered_with_500(app, client, acme):
+    """Order items and template rules: each key of a nested object gets every odd value."""
+    checked = set()
+    for rule, method in json_body_operations(app, client):
+        path = own_path(rule, acme)
+        valid = VALID_BODIES[(method, rule.rule)](acme)
+        accepted = {
+            name for _, schema in argument_schemas(app, rule, method) for name in schema().fields
+        }
+        lists = {
+            name: value[0]
+            for name, value in valid.items()
+            if isinstance(value, list) and value and isinstance(value[0], dict)
+        }
+        lists |= {name: obj for name, obj in NESTED_EXAMPLES.items() if name in accepted}
+        for name, obj in lists.items():
+            checked.add(name)
+            for key in sorted(obj):
+                for odd in ODD_VALUES:
+                    payload = {**valid, name: [{**obj, key: odd}]}
+                    response = acme.tenant.open(method, path, json=payload)
+                    _assert_handled(response, (method, path, payload))
+    assert checked >= {"items", "auto_replies", "blocked_words"}
 
 
 def _import_row(**changes) -> dict:
@@ -368,6 +505,10 @@ def test_a_refused_member_is_not_created(acme, connection):
         "/api/v1/directory?viewer=someone",
         "/api/v1/directory-groups?parent=x",
         "/api/v1/visibility-rules?limt=5",
+        "/api/v1/customers?dealer=x",
+        "/api/v1/orders?reference=SO-1",
+        "/api/v1/groups?owner_member_id=x",
+        "/api/v1/group-templates?directory_group_id=x",
     ],
 )
 def test_a_misspelt_query_parameter_is_refused_naming_it(acme, path):

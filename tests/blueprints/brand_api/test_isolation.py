@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import product
 
 import pytest
 
 from tests.blueprints.brand_api.chain_world import (
     API,
     AUTOMATIC_METHODS,
+    CUSTOMER_MOBILE,
     ChainWorld,
     api_operations,
     api_rules,
+    argument_schemas,
     assert_error,
     body,
     database_snapshot,
@@ -24,7 +27,8 @@ from tests.blueprints.brand_api.chain_world import (
 
 # A valid body for each operation that takes one and names a resource in its path: with it,
 # a request gets past validation to the lookup, which must then fail for another chain's id.
-PROBE_BODIES: dict[tuple[str, str], dict | None] = {
+# A callable makes the body from the requesting chain's world (its own ids).
+PROBE_BODIES: dict[tuple[str, str], dict | Callable[[ChainWorld], dict] | None] = {
     ("PATCH", f"{API}/organisations/<uuid:organisation_id>"): {"name": "Taken over"},
     ("POST", f"{API}/organisations/<uuid:organisation_id>/secret:rotate"): None,
     ("POST", f"{API}/organisations/<uuid:organisation_id>/members"): {
@@ -34,11 +38,17 @@ PROBE_BODIES: dict[tuple[str, str], dict | None] = {
     },
     ("PATCH", f"{API}/members/<uuid:member_id>"): {"name": "Taken over", "mobile": None},
     ("PATCH", f"{API}/directory-groups/<uuid:group_id>"): {"name": "Taken over"},
+    ("PATCH", f"{API}/customers/<uuid:customer_id>"): {"name": "Taken over", "tags": []},
+    ("PATCH", f"{API}/group-templates/<uuid:template_id>"): {"name": "Taken over"},
+    ("PATCH", f"{API}/groups/<uuid:group_id>"): {"rename_locked": False, "name": "Taken over"},
+    ("POST", f"{API}/groups/<uuid:group_id>/members"): lambda b: {"member_id": b.factory_member_id},
+    ("POST", f"{API}/groups/<uuid:group_id>/messages"): {"text": "Hi", "sender": "customer"},
+    ("POST", f"{API}/work-items/<uuid:work_item_id>/progress"): {"milestone": "completed"},
 }
 BODYLESS = {"GET", "HEAD", "DELETE"}
 
 
-def probe_kwargs(rule, method: str) -> dict:
+def probe_kwargs(rule, method: str, world: ChainWorld) -> dict:
     if method in BODYLESS:
         return {}
     key = (method, rule.rule)
@@ -46,7 +56,23 @@ def probe_kwargs(rule, method: str) -> dict:
         f"No probe body for {method} {rule.rule}: add a valid one to PROBE_BODIES, so that a "
         "request with another chain's id reaches the lookup instead of failing validation."
     )
-    return {} if PROBE_BODIES[key] is None else {"json": PROBE_BODIES[key]}
+    probe = PROBE_BODIES[key]
+    if probe is None:
+        return {}
+    return {"json": probe(world) if callable(probe) else probe}
+
+
+def foreign_paths(rule, a: ChainWorld, b: ChainWorld) -> list[str]:
+    """Every path of the rule that names at least one of A's ids: all of A's, and, below
+    B's own resource, A's (B's delivery group with A's member)."""
+    names = sorted(rule.arguments)
+    paths = []
+    for owners in product((a, b), repeat=len(names)):
+        if all(owner is b for owner in owners):
+            continue
+        ids = {name: owner.ids_for(rule)[name] for name, owner in zip(names, owners, strict=True)}
+        paths += paths_for(rule, ids)
+    return paths
 
 
 def test_every_endpoint_answers_404_to_another_chains_ids_and_changes_nothing(
@@ -58,8 +84,8 @@ def test_every_endpoint_answers_404_to_another_chains_ids_and_changes_nothing(
         if not rule.arguments:
             continue
         for method in sorted(rule.methods - AUTOMATIC_METHODS):
-            for path in paths_for(rule, acme.ids):
-                response = rival.tenant.open(method, path, **probe_kwargs(rule, method))
+            for path in foreign_paths(rule, acme, rival):
+                response = rival.tenant.open(method, path, **probe_kwargs(rule, method, rival))
                 where = f"{method} {path} with chain B's key and chain A's id"
                 assert response.status_code == 404, (where, response.get_data(True))
                 if method != "HEAD":
@@ -68,6 +94,8 @@ def test_every_endpoint_answers_404_to_another_chains_ids_and_changes_nothing(
                 probed.add((method, rule.rule))
     assert ("DELETE", f"{API}/organisations/<uuid:organisation_id>") in probed
     assert ("PATCH", f"{API}/members/<uuid:member_id>") in probed
+    assert ("POST", f"{API}/groups/<uuid:group_id>/messages") in probed
+    assert ("DELETE", f"{API}/groups/<uuid:group_id>/members/<uuid:member_id>") in probed
 
 
 def test_the_same_requests_succeed_for_the_owning_chain(app, acme):
@@ -75,22 +103,43 @@ def test_the_same_requests_succeed_for_the_owning_chain(app, acme):
     for rule in api_rules(app):
         if not rule.arguments or "GET" not in rule.methods:
             continue
-        for path in paths_for(rule, acme.ids):
+        for path in paths_for(rule, acme.ids_for(rule)):
             assert acme.tenant.get(path).status_code == 200, path
 
 
+def accepts(app, rule, name: str) -> bool:
+    return any(name in schema().fields for _, schema in argument_schemas(app, rule, "GET"))
+
+
 def test_no_read_with_one_chains_key_shows_another_chains_data(app, acme, rival):
-    foreign = acme.all_ids() | set(acme.secrets) | set(acme.emails)
+    # Every name A gave its resources carries its label, so the label is foreign too.
+    foreign = acme.all_ids() | set(acme.secrets) | set(acme.emails) | {acme.label}
+    messages = f"{API}/groups/{rival.delivery_group_id}/messages"
+    welcome = body(rival.tenant.get(messages, query_string={"limit": 500}))["items"][-1]
     extra_queries = {
         f"{API}/directory": [{"viewer_member_id": rival.brand_member_id}],
         f"{API}/organisations": [{"group_id": rival.east_id}, {"kind": "dealer"}],
+        f"{API}/customers": [
+            {"dealer_id": rival.dealer_id},
+            {"owner_member_id": rival.dealer_member_id},
+        ],
+        f"{API}/orders": [
+            {"dealer_id": rival.dealer_id},
+            {"customer_id": rival.customer_id},
+            {"factory_id": rival.factory_id},
+            {"milestone": "received"},
+        ],
+        f"{API}/groups": [{"dealer_id": rival.dealer_id}, {"member_id": rival.factory_member_id}],
+        f"{API}/groups/<uuid:group_id>/messages": [{"since": welcome["cursor"]}],
+        f"{API}/groups/<uuid:group_id>/messages/export": [{"format": "csv"}],
     }
     seen_text = ""
     for rule in api_rules(app):
         if "GET" not in rule.methods:
             continue
-        for path in paths_for(rule, rival.ids):
-            for query in [{}, {"limit": 500}, *extra_queries.get(rule.rule, [])]:
+        pages = [{}, {"limit": 500}] if accepts(app, rule, "limit") else [{}]
+        for path in paths_for(rule, rival.ids_for(rule)):
+            for query in [*pages, *extra_queries.get(rule.rule, [])]:
                 response = rival.tenant.get(path, query_string=query)
                 assert response.status_code == 200, (path, query, response.get_data(True))
                 text = response.get_data(as_text=True)
@@ -110,9 +159,43 @@ class Reference:
     field: str
     foreign: Callable[[ChainWorld], str]  # which of chain A's ids to put there
     request: Callable[[ChainWorld, str], tuple[str, dict]]  # (path, kwargs) for chain B
+    reported_as: str = ""  # the field the error names, when not `field` (`items[0].factory_id`)
 
     def __str__(self) -> str:
         return f"{self.method} {self.rule} {self.field}"
+
+    @property
+    def named(self) -> str:
+        return self.reported_as or self.field
+
+
+def _customer(b: ChainWorld, **changes) -> dict:
+    return {
+        "json": {
+            "name": "Stolen",
+            "mobile": "139 5555 0005",
+            "dealer_id": b.dealer_id,
+            "owner_member_id": b.dealer_member_id,
+            **changes,
+        }
+    }
+
+
+def _order(b: ChainWorld, **changes) -> dict:
+    item = {"factory_id": b.factory_id, "description": "Door", "quantity": 1}
+    return {
+        "json": {
+            "customer_id": b.customer_id,
+            "dealer_id": b.dealer_id,
+            "reference": "SO-900",
+            "items": [item],
+            **changes,
+        }
+    }
+
+
+def _query(path: str, name: str) -> Callable[[ChainWorld, str], tuple[str, dict]]:
+    return lambda b, ref: (path, {"query_string": {name: ref}})
 
 
 REFERENCES = [
@@ -202,6 +285,144 @@ REFERENCES = [
         lambda a: a.dealer_id,
         lambda b, ref: (f"{API}/directory", {"query_string": {"organisation_id": ref}}),
     ),
+    Reference(
+        "POST",
+        f"{API}/customers",
+        "dealer_id",
+        lambda a: a.dealer_id,
+        lambda b, ref: (f"{API}/customers", _customer(b, dealer_id=ref)),
+    ),
+    Reference(
+        "POST",
+        f"{API}/customers",
+        "owner_member_id",
+        lambda a: a.dealer_member_id,
+        lambda b, ref: (f"{API}/customers", _customer(b, owner_member_id=ref)),
+    ),
+    Reference(
+        "GET",
+        f"{API}/customers",
+        "dealer_id",
+        lambda a: a.dealer_id,
+        _query(f"{API}/customers", "dealer_id"),
+    ),
+    Reference(
+        "GET",
+        f"{API}/customers",
+        "owner_member_id",
+        lambda a: a.dealer_member_id,
+        _query(f"{API}/customers", "owner_member_id"),
+    ),
+    Reference(
+        "POST",
+        f"{API}/orders",
+        "customer_id",
+        lambda a: a.customer_id,
+        lambda b, ref: (f"{API}/orders", _order(b, customer_id=ref)),
+    ),
+    Reference(
+        "POST",
+        f"{API}/orders",
+        "dealer_id",
+        lambda a: a.dealer_id,
+        lambda b, ref: (f"{API}/orders", _order(b, dealer_id=ref)),
+    ),
+    Reference(
+        "POST",
+        f"{API}/orders",
+        "items[].factory_id",
+        lambda a: a.factory_id,
+        lambda b, ref: (
+            f"{API}/orders",
+            _order(b, items=[{"factory_id": ref, "description": "Door", "quantity": 1}]),
+        ),
+        reported_as="items[0].factory_id",
+    ),
+    Reference(
+        "GET",
+        f"{API}/orders",
+        "dealer_id",
+        lambda a: a.dealer_id,
+        _query(f"{API}/orders", "dealer_id"),
+    ),
+    Reference(
+        "GET",
+        f"{API}/orders",
+        "customer_id",
+        lambda a: a.customer_id,
+        _query(f"{API}/orders", "customer_id"),
+    ),
+    Reference(
+        "GET",
+        f"{API}/orders",
+        "factory_id",
+        lambda a: a.factory_id,
+        _query(f"{API}/orders", "factory_id"),
+    ),
+    Reference(
+        "POST",
+        f"{API}/group-templates",
+        "directory_group_id",
+        lambda a: a.west_id,
+        lambda b, ref: (
+            f"{API}/group-templates",
+            {"json": {"directory_group_id": ref, "name": "Stolen"}},
+        ),
+    ),
+    Reference(
+        "GET",
+        f"{API}/groups",
+        "dealer_id",
+        lambda a: a.dealer_id,
+        _query(f"{API}/groups", "dealer_id"),
+    ),
+    Reference(
+        "GET",
+        f"{API}/groups",
+        "member_id",
+        lambda a: a.factory_member_id,
+        _query(f"{API}/groups", "member_id"),
+    ),
+    Reference(
+        "POST",
+        f"{API}/groups/<uuid:group_id>/members",
+        "member_id",
+        lambda a: a.brand_member_id,
+        lambda b, ref: (
+            f"{API}/groups/{b.delivery_group_id}/members",
+            {"json": {"member_id": ref}},
+        ),
+    ),
+    Reference(
+        "POST",
+        f"{API}/groups/<uuid:group_id>/messages",
+        "sender_member_id",
+        lambda a: a.dealer_member_id,
+        lambda b, ref: (
+            f"{API}/groups/{b.delivery_group_id}/messages",
+            {"json": {"text": "Hello", "sender": "member", "sender_member_id": ref}},
+        ),
+    ),
+    Reference(
+        "POST",
+        f"{API}/handovers",
+        "from_member_id",
+        lambda a: a.dealer_member_id,
+        lambda b, ref: (
+            f"{API}/handovers",
+            {"json": {"from_member_id": ref, "to_member_id": b.dealer_designer_id}},
+        ),
+    ),
+    Reference(
+        "POST",
+        f"{API}/handovers",
+        "to_member_id",
+        lambda a: a.dealer_designer_id,
+        lambda b, ref: (
+            f"{API}/handovers",
+            {"json": {"from_member_id": b.dealer_member_id, "to_member_id": ref}},
+        ),
+    ),
 ]
 # Collection writes that name nothing by id; test_writes_reusing_another_chains_names_... covers
 # them: matching by custom_id or path must stay inside the chain.
@@ -239,7 +460,7 @@ def test_another_chains_id_in_a_body_or_query_is_refused_naming_the_field(
     response = rival.tenant.open(reference.method, path, **kwargs)
     assert response.status_code == 422, response.get_data(True)
     assert_error(response, 422)
-    assert reference.field in response.get_json()["error"]["details"]["fields"]
+    assert reference.named in response.get_json()["error"]["details"]["fields"]
     assert database_snapshot(connection) == before
 
     # B cannot tell A's id from one that never existed: the answer is the same, but for the
@@ -265,6 +486,14 @@ def chain_view(world: ChainWorld) -> dict:
     for organisation in view["organisations"]["items"]:
         path = f"{API}/organisations/{organisation['id']}/members"
         view[path] = body(t.get(path, query_string={"limit": 500}))
+    for name in ("customers", "orders", "groups", "group-templates"):
+        view[name] = body(t.get(f"{API}/{name}", query_string={"limit": 500}))
+    for order in view["orders"]["items"]:
+        view[order["id"]] = body(t.get(f"{API}/orders/{order['id']}"))
+    for group in view["groups"]["items"]:
+        path = f"{API}/groups/{group['id']}"
+        view[path] = body(t.get(path))
+        view[f"{path}/messages"] = body(t.get(f"{path}/messages", query_string={"limit": 500}))
     return view
 
 
@@ -301,3 +530,99 @@ def test_writes_reusing_another_chains_names_create_the_writers_own_resources(ac
     assert new["parent_id"] not in acme.all_ids()
 
     assert chain_view(acme) == a_before
+
+
+def test_delivery_writes_reusing_another_chains_mobile_and_references_stay_in_the_chain(
+    acme, other_tenant
+):
+    a_before = chain_view(acme)
+    t = other_tenant
+    dealer = body(t.post(f"{API}/organisations", json={"kind": "dealer", "name": "B Store"}), 201)
+    factory = body(t.post(f"{API}/organisations", json={"kind": "factory", "name": "B Works"}), 201)
+    owner = body(
+        t.post(
+            f"{API}/organisations/{dealer['id']}/members",
+            json={"name": "B owner", "role": "service_specialist"},
+        ),
+        201,
+    )
+    # A knows this mobile; for B it is a new customer, not A's.
+    customer = body(
+        t.post(
+            f"{API}/customers",
+            json={
+                "name": "B Customer",
+                "mobile": CUSTOMER_MOBILE,
+                "dealer_id": dealer["id"],
+                "owner_member_id": owner["id"],
+            },
+        ),
+        201,
+    )
+    assert customer["id"] != acme.customer_id
+    # A's order reference and factory reference; A's message id: all free in B.
+    order = body(
+        t.post(
+            f"{API}/orders",
+            json={
+                "customer_id": customer["id"],
+                "dealer_id": dealer["id"],
+                "reference": "SO-001",
+                "items": [
+                    {
+                        "factory_id": factory["id"],
+                        "description": "Panel",
+                        "quantity": 1,
+                        "factory_reference": "P-001",
+                    }
+                ],
+            },
+        ),
+        201,
+    )
+    assert order["id"] != acme.order_id
+    group = body(t.get(f"{API}/groups/{order['group_id']}"))
+    assert group["template_id"] not in acme.all_ids()  # B's default, not A's template
+    posted = body(
+        t.post(
+            f"{API}/groups/{order['group_id']}/messages",
+            json={
+                "text": "When will you install?",
+                "sender": "customer",
+                "client_message_id": "c-1",
+            },
+        ),
+        201,
+    )
+    assert [m["kind"] for m in posted["items"]] == ["text"]  # A's auto-reply is not B's
+    assert not {m["id"] for m in posted["items"]} & acme.all_ids()
+
+    assert chain_view(acme) == a_before
+
+
+DELIVERY_LISTS = {
+    "customers": lambda w: [w.customer_id],
+    "orders": lambda w: [w.order_id],
+    "groups": lambda w: [w.delivery_group_id],
+    "group-templates": lambda w: [w.default_template_id, w.template_id],
+}
+
+
+@pytest.mark.parametrize("name", DELIVERY_LISTS)
+def test_a_delivery_list_shows_exactly_the_chains_own_items(acme, rival, name):
+    for world, other in ((acme, rival), (rival, acme)):
+        items = body(world.tenant.get(f"{API}/{name}", query_string={"limit": 500}))["items"]
+        assert sorted(item["id"] for item in items) == sorted(DELIVERY_LISTS[name](world))
+        assert not {item["id"] for item in items} & other.all_ids()
+
+
+def test_a_groups_messages_are_exactly_its_own(acme, rival):
+    for world, other in ((acme, rival), (rival, acme)):
+        path = f"{API}/groups/{world.delivery_group_id}/messages"
+        items = body(world.tenant.get(path, query_string={"limit": 500}))["items"]
+        assert [m["id"] for m in items] == world.message_ids
+        assert {m["group_id"] for m in items} == {world.delivery_group_id}
+        assert not {m["id"] for m in items} & set(other.message_ids)
+        exported = world.tenant.get(f"{path}/export").get_data(as_text=True).splitlines()
+        assert len(exported) == len(world.message_ids)
+        assert not any(other.label in line for line in exported)

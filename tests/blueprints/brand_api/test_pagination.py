@@ -1,4 +1,4 @@
-"""Every list pages by cursor: each item exactly once, in creation order, whatever the page size."""
+"""Every list pages by cursor: each item exactly once, in the list's order, at any page size."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.blueprints.brand_api.chain_world import (
     bad_fields,
     body,
 )
+from tests.blueprints.brand_api.delivery_world import open_shop
 
 
 def _dealer(tenant, name="Store") -> str:
@@ -74,6 +75,44 @@ def seed_directory(tenant) -> str:
     return f"{API}/directory"
 
 
+def seed_customers(tenant) -> str:
+    shop = open_shop(tenant)
+    for n in range(5):
+        shop.customer(f"Customer {n}")
+    return f"{API}/customers"
+
+
+def seed_orders(tenant) -> str:
+    shop = open_shop(tenant)
+    customer = shop.customer()["id"]
+    for n in range(5):
+        shop.order(customer, f"SO-{n}")
+    return f"{API}/orders"
+
+
+def seed_groups(tenant) -> str:
+    shop = open_shop(tenant)
+    for n in range(5):
+        shop.order(shop.customer(f"Customer {n}")["id"], f"SO-{n}")
+    return f"{API}/groups"
+
+
+def seed_group_templates(tenant) -> str:
+    for n in range(5):
+        group = body(tenant.post(f"{API}/directory-groups", json={"path": f"Region {n}"}), 201)
+        template = {"directory_group_id": group["id"], "name": f"Region {n}"}
+        body(tenant.post(f"{API}/group-templates", json=template), 201)
+    return f"{API}/group-templates"
+
+
+def seed_messages(tenant) -> str:
+    shop = open_shop(tenant)
+    group = shop.order(shop.customer()["id"], "SO-1")["group_id"]
+    for n in range(5):
+        body(shop.post_message(group, f"Question {n}"), 201)
+    return f"{API}/groups/{group}/messages"
+
+
 SEEDS = {
     f"{API}/organisations": seed_organisations,
     f"{API}/organisations/<uuid:organisation_id>/members": seed_members,
@@ -82,6 +121,11 @@ SEEDS = {
     f"{API}/directory-groups": seed_directory_groups,
     f"{API}/visibility-rules": seed_visibility_rules,
     f"{API}/directory": seed_directory,
+    f"{API}/customers": seed_customers,
+    f"{API}/orders": seed_orders,
+    f"{API}/groups": seed_groups,
+    f"{API}/group-templates": seed_group_templates,
+    f"{API}/groups/<uuid:group_id>/messages": seed_messages,
 }
 
 

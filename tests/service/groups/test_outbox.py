@@ -1,0 +1,81 @@
+"""The outbox: every message posted and every milestone change writes a row in the same
+transaction, and no row is left when that transaction rolls back."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from service.groups.messages import post_message
+from service.groups.models import Message
+from service.groups.templates import create_template
+from service.orders.progress import record_progress
+from service.outbox.models import OutboxEvent
+from service.outbox.outbox import pending
+
+
+def events(world) -> list[OutboxEvent]:
+    return list(
+        world.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.chain_id == world.id).order_by(OutboxEvent.id)
+        )
+    )
+
+
+def test_every_message_posted_has_its_row(acme):
+    create_template(
+        acme.session,
+        chain_id=acme.id,
+        directory_group_id=None,
+        auto_replies=[{"keyword": "install", "reply": "Tomorrow."}],
+    )
+    order, group = acme.order(acme.customer())
+    post_message(acme.session, group=group, text="Hello", sender="customer")
+    post_message(acme.session, group=group, text="install?", sender="customer")
+    record_progress(acme.session, work_item=order.items[0], milestone="designed", actor="api")
+
+    messages = acme.session.scalars(
+        select(Message.id).where(Message.group_id == group.id).order_by(Message.id)
+    ).all()
+    posted = [e.payload for e in events(acme) if e.topic == "message.posted"]
+    # The welcome, the two texts, the auto-reply and the notification: one row each, in order.
+    assert posted == [{"message_id": str(mid), "group_id": str(group.id)} for mid in messages]
+    assert len(messages) == 5
+
+
+def test_every_milestone_change_has_its_row(acme):
+    order, _ = acme.order(acme.customer())
+    panels, frame = order.items
+
+    record_progress(acme.session, work_item=panels, milestone="shipped", actor="api")
+    record_progress(acme.session, work_item=frame, milestone="designed", actor="api")
+    record_progress(acme.session, work_item=panels, milestone="designed", actor="api")  # late
+
+    changed = [e.payload for e in events(acme) if e.topic == "milestone.changed"]
+    assert [(c["work_item_id"], c["milestone"], c["order_milestone"]) for c in changed] == [
+        (str(panels.id), "shipped", "received"),
+        (str(frame.id), "designed", "designed"),
+    ]
+    assert {c["order_id"] for c in changed} == {str(order.id)}
+
+
+def test_rows_exist_exactly_when_the_transaction_commits(acme):
+    order, group = acme.order(acme.customer())
+    acme.session.commit()
+    committed = events(acme)
+
+    post_message(acme.session, group=group, text="Hello", sender="customer")
+    record_progress(acme.session, work_item=order.items[0], milestone="shipped", actor="api")
+    assert len(events(acme)) == len(committed) + 3
+    acme.session.rollback()
+
+    assert events(acme) == committed
+
+
+def test_rows_are_pending_until_drained_oldest_first(acme):
+    _, group = acme.order(acme.customer())
+    post_message(acme.session, group=group, text="Hello", sender="customer")
+
+    ours = [e for e in pending(acme.session, limit=10_000) if e.chain_id == acme.id]
+
+    assert ours == events(acme)
+    assert all(e.done_at is None and e.attempts == 0 for e in ours)

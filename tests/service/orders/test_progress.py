@@ -1,0 +1,183 @@
+"""Progress: a work item reaches a milestone. Forward moves notify the delivery group and
+write the outbox; a late or repeated report is kept in the timeline and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from service.errors import Invalid, NotFound
+from service.groups.models import Message
+from service.orders.models import TimelineEntry
+from service.orders.orders import timeline
+from service.orders.progress import get_work_item, record_progress
+from service.outbox.models import OutboxEvent
+
+MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def placed(acme):
+    """An order of two work items (panels at the factory, frame at the other factory)."""
+    order, group = acme.order(acme.customer(), reference="SO-1001")
+    return order, group, order.items
+
+
+def report(world, item, milestone, **fields):
+    fields.setdefault("actor", f"factory:{item.factory_id}")
+    return record_progress(world.session, work_item=item, milestone=milestone, **fields)
+
+
+def messages(world, group) -> list[Message]:
+    return list(
+        world.session.scalars(
+            select(Message).where(Message.group_id == group.id).order_by(Message.id)
+        )
+    )
+
+
+def outbox(world) -> list[OutboxEvent]:
+    return list(
+        world.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.chain_id == world.id).order_by(OutboxEvent.id)
+        )
+    )
+
+
+def test_a_work_item_moves_forward_and_may_skip_milestones(acme, placed):
+    _, _, (panels, _) = placed
+
+    progress = report(acme, panels, "shipped", occurred_at=MARCH, note="Truck 7")
+
+    assert progress.moved
+    assert (panels.milestone, panels.milestone_at) == ("shipped", MARCH)
+    entry = timeline(acme.session, panels.order_id)[-1]
+    assert (entry.work_item_id, entry.milestone, entry.note, entry.late) == (
+        panels.id,
+        "shipped",
+        "Truck 7",
+        False,
+    )
+    assert entry.actor == f"factory:{acme.factory.id}"
+
+
+@pytest.mark.parametrize("again", ["designed", "shipped"])
+def test_a_behind_or_repeated_report_is_late_and_changes_nothing(acme, placed, again):
+    order, group, (panels, frame) = placed
+    report(acme, panels, "shipped", occurred_at=MARCH)
+    report(acme, frame, "in_production")
+    said, sent = messages(acme, group), outbox(acme)
+    order_entries = acme.count(TimelineEntry, TimelineEntry.work_item_id.is_(None))
+
+    progress = report(acme, panels, again, note="from the old scanner")
+
+    assert (progress.moved, progress.order_milestone_changed, progress.notification) == (
+        False,
+        False,
+        None,
+    )
+    assert (panels.milestone, panels.milestone_at) == ("shipped", MARCH)
+    assert order.milestone == "in_production"
+    entry = timeline(acme.session, order.id)[-1]
+    assert (entry.work_item_id, entry.milestone, entry.late) == (panels.id, again, True)
+    assert messages(acme, group) == said
+    assert outbox(acme) == sent
+    assert acme.count(TimelineEntry, TimelineEntry.work_item_id.is_(None)) == order_entries
+
+
+def test_a_forward_move_posts_one_notification_with_its_payload(acme, placed):
+    order, group, (panels, _) = placed
+    said = messages(acme, group)
+
+    progress = report(acme, panels, "in_production", eta=datetime(2026, 3, 9, tzinfo=UTC))
+
+    new = messages(acme, group)[len(said) :]
+    assert new == [progress.notification]
+    [message] = new
+    assert (message.sender, message.kind) == ("system", "notification")
+    assert message.payload["order_id"] == str(order.id)
+    assert message.payload["work_item_id"] == str(panels.id)
+    assert message.payload["milestone"] == "in_production"
+    assert message.payload["order_reference"] == "SO-1001"
+    assert message.text == "Order SO-1001: Wardrobe panels — in production. Expected 2026-03-09."
+
+
+def test_a_forward_move_writes_message_posted_and_milestone_changed(acme, placed):
+    order, _, (panels, _) = placed
+    before = outbox(acme)
+
+    progress = report(acme, panels, "designed")
+
+    new = outbox(acme)[len(before) :]
+    assert sorted(event.topic for event in new) == ["message.posted", "milestone.changed"]
+    posted = next(event for event in new if event.topic == "message.posted")
+    changed = next(event for event in new if event.topic == "milestone.changed")
+    assert posted.payload["message_id"] == str(progress.notification.id)
+    assert changed.payload["order_id"] == str(order.id)
+    assert changed.payload["work_item_id"] == str(panels.id)
+    assert changed.payload["milestone"] == "designed"
+    assert changed.payload["order_milestone"] == "received"
+
+
+def test_forward_move_its_notification_and_outbox_rows_are_one_transaction(acme, placed):
+    order, group, (panels, _) = placed
+    acme.session.commit()
+    said, sent = len(messages(acme, group)), len(outbox(acme))
+
+    report(acme, panels, "shipped")
+    acme.session.rollback()
+
+    assert acme.session.get(type(panels), panels.id).milestone == "received"
+    assert len(messages(acme, group)) == said
+    assert len(outbox(acme)) == sent
+    assert [entry.milestone for entry in timeline(acme.session, order.id)] == ["received"]
+
+
+def test_the_order_moves_only_when_its_least_advanced_item_does(acme, placed):
+    order, _, (panels, frame) = placed
+
+    def order_entries():
+        return [e.milestone for e in timeline(acme.session, order.id) if e.work_item_id is None]
+
+    moved = report(acme, panels, "shipped")
+    assert (moved.order_milestone_changed, order.milestone) == (False, "received")
+    assert order_entries() == ["received"]
+
+    moved = report(acme, frame, "designed")
+    assert (moved.order_milestone_changed, order.milestone) == (True, "designed")
+    assert order_entries() == ["received", "designed"]
+
+    moved = report(acme, frame, "delivered")
+    assert (moved.order_milestone_changed, order.milestone) == (True, "shipped")
+    assert order_entries() == ["received", "designed", "shipped"]
+
+
+def test_the_order_is_completed_only_when_every_item_is(acme, placed):
+    order, _, (panels, frame) = placed
+
+    report(acme, panels, "completed")
+    assert order.milestone == "received"
+    report(acme, frame, "installed")
+    assert order.milestone == "installed"
+    report(acme, frame, "completed")
+    assert order.milestone == "completed"
+
+
+def test_unknown_milestone_is_invalid_and_recorded_nowhere(acme, placed):
+    order, _, (panels, _) = placed
+
+    with pytest.raises(Invalid) as raised:
+        report(acme, panels, "teleported")
+
+    assert list(raised.value.details["fields"]) == ["milestone"]
+    assert len(timeline(acme.session, order.id)) == 1
+
+
+def test_work_item_of_another_chain_is_not_found(acme, rival, placed):
+    _, _, (panels, _) = placed
+
+    with pytest.raises(NotFound):
+        get_work_item(rival.session, rival.id, panels.id)
+    assert get_work_item(acme.session, acme.id, panels.id) is panels
