@@ -228,7 +228,7 @@ class MessageQuery(PageArgs):
 
 
 class MessageCreate(ma.Schema):
-    text = Text(required=True, validate=validate.Length(min=1, max=4000))
+    text = Text(required=True, strip=True, validate=validate.Length(min=1, max=4000))
     sender = fields.String(required=True, validate=validate.OneOf(["member", "customer"]))
     sender_member_id = fields.UUID(metadata={"description": "required when sender is member"})
     client_message_id = Text(

@@ -17,11 +17,16 @@ class Text(fields.String):
 
     default_error_messages: ClassVar[dict] = {"nul": "Must not contain NUL characters."}
 
+    def __init__(self, *args, strip: bool = False, **kwargs):
+        # strip: judge (and keep) the text without surrounding whitespace, as the domain does.
+        super().__init__(*args, **kwargs)
+        self.strip = strip
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise self.make_error("nul")
-        return text
+        return text.strip() if self.strip else text
 
 
 NAME = {"required": True, "validate": validate.Length(min=1, max=200)}

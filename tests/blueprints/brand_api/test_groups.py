@@ -509,3 +509,13 @@ def test_another_chains_key_sees_none_of_the_groups_or_messages(
     assert database_snapshot(connection) == before
     their_messages = theirs.messages(own["id"])
     assert "Private" not in json.dumps(their_messages)
+
+
+def test_message_length_is_judged_without_surrounding_whitespace(acme):
+    text = "好" * 4000
+    response = acme.tenant.post(
+        f"/api/v1/groups/{acme.delivery_group_id}/messages",
+        json={"sender": "customer", "text": f"  {text} \n"},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["items"][0]["text"] == text
