@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from service.chain.chains import brand_of
 from service.chain.members import get_member
 from service.chain.models import Member
+from service.chain.organisations import get_organisation
 from service.customers.models import Customer
 from service.errors import Conflict, Invalid, no_such
 from service.groups.messages import post_system_message
@@ -31,6 +32,21 @@ def group_of_customer(session: Session, customer_id: uuid.UUID) -> DeliveryGroup
     return session.scalar(select(DeliveryGroup).where(DeliveryGroup.customer_id == customer_id))
 
 
+class _Placeholders(dict):
+    """The values a template's patterns may use. The brand's name costs a query, so it is
+    looked up only when a pattern asks for it."""
+
+    def __init__(self, session: Session, chain_id: uuid.UUID, **values: str):
+        super().__init__(values)
+        self._session, self._chain_id = session, chain_id
+
+    def __missing__(self, key: str) -> str:
+        if key != "brand_name":
+            raise KeyError(key)
+        self[key] = brand_of(self._session, self._chain_id).name
+        return self[key]
+
+
 def ensure_delivery_group(session: Session, customer: Customer) -> tuple[DeliveryGroup, bool]:
     """The customer's group, made now if this is their first order: named and peopled by
     the template that applies to their dealer, opened with its welcome message."""
@@ -39,27 +55,16 @@ def ensure_delivery_group(session: Session, customer: Customer) -> tuple[Deliver
         return existing, False
     template = template_for_dealer(session, customer.chain_id, customer.dealer_id)
     owner = session.get(Member, customer.owner_member_id)
-    values = {
-        "customer_name": customer.name,
-        "dealer_name": owner.organisation.name,
-        "owner_name": owner.name,
-        "brand_name": brand_of(session, customer.chain_id).name,
-    }
-    group = DeliveryGroup(
-        chain_id=customer.chain_id,
-        customer_id=customer.id,
-        dealer_id=customer.dealer_id,
-        owner_member_id=owner.id,
-        template_id=template.id,
-        name=render(template.name_pattern, values)[:200],
-        rename_locked=template.rename_locked,
-        member_cap=template.member_cap,
+    values = _Placeholders(
+        session,
+        customer.chain_id,
+        customer_name=customer.name,
+        dealer_name=owner.organisation.name,
+        owner_name=owner.name,
     )
-    session.add(group)
-    session.flush()
-    seats = [GroupMember(group_id=group.id, member_id=None, role="customer")]
+    seated: list[tuple[uuid.UUID | None, str]] = [(None, "customer")]
     if "owner" in template.member_roles:
-        seats.append(GroupMember(group_id=group.id, member_id=owner.id, role="owner"))
+        seated.append((owner.id, "owner"))
     roles = [role for role in template.member_roles if role != "owner"]
     if roles:
         joining = session.scalars(
@@ -71,16 +76,32 @@ def ensure_delivery_group(session: Session, customer: Customer) -> tuple[Deliver
                 Member.id != owner.id,
             )
             .order_by(Member.id)
-            .limit(group.member_cap - len(seats))
+            .limit(template.member_cap - len(seated))
         )
-        seats += [GroupMember(group_id=group.id, member_id=mid, role="member") for mid in joining]
-    session.add_all(seats)
-    group.member_count = len(seats)
+        seated += [(member_id, "member") for member_id in joining]
+    # Counted before the group is written, so that it is written once.
+    group = DeliveryGroup(
+        chain_id=customer.chain_id,
+        customer_id=customer.id,
+        dealer_id=customer.dealer_id,
+        owner_member_id=owner.id,
+        template_id=template.id,
+        name=render(template.name_pattern, values)[:200],
+        rename_locked=template.rename_locked,
+        member_cap=template.member_cap,
+        member_count=len(seated),
+    )
+    session.add(group)
+    # The group's row first: its seats and messages refer to it.
     session.flush()
+    session.add_all(
+        GroupMember(group_id=group.id, member_id=member_id, role=role) for member_id, role in seated
+    )
     if template.welcome_message.strip():
         post_system_message(
             session, group=group, kind="welcome", text=render(template.welcome_message, values)
         )
+    session.flush()
     return group, True
 
 
@@ -94,9 +115,12 @@ def list_groups(
     limit: int = 50,
 ) -> Page:
     stmt = select(DeliveryGroup).where(DeliveryGroup.chain_id == chain_id)
+    # A filter naming something outside the chain is a bad request, as everywhere else.
     if dealer_id:
+        get_organisation(session, chain_id, dealer_id, field="dealer_id")
         stmt = stmt.where(DeliveryGroup.dealer_id == dealer_id)
     if member_id:
+        get_member(session, chain_id, member_id, field="member_id")
         stmt = stmt.where(
             DeliveryGroup.id.in_(
                 select(GroupMember.group_id).where(GroupMember.member_id == member_id)

@@ -8,11 +8,12 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.chain.models import Organisation, OrganisationKind
+from service.chain.organisations import get_organisation
 from service.customers.customers import get_customer
 from service.db import utcnow
 from service.errors import Conflict, Invalid, no_such
@@ -20,7 +21,7 @@ from service.groups.groups import ensure_delivery_group
 from service.groups.models import DeliveryGroup
 from service.orders.milestones import FIRST, RANK
 from service.orders.models import Order, TimelineEntry, WorkItem
-from service.pagination import Page, paginate
+from service.pagination import Page, decode_cursor, paginate
 
 MAX_ITEMS = 200
 
@@ -95,6 +96,7 @@ def place_order(
         milestone=FIRST,
         created_at=now,
         updated_at=now,
+        items=[],
     )
     try:
         with session.begin_nested():
@@ -102,8 +104,9 @@ def place_order(
     except IntegrityError:
         # Another request placed this reference between our check and our insert.
         return _repeat(session, _by_reference(session, chain_id, reference), request_hash)
+    # Appended to the collection, so that order.items is already loaded for the caller.
     for position, item in enumerate(items, start=1):
-        session.add(
+        order.items.append(
             WorkItem(
                 chain_id=chain_id,
                 order_id=order.id,
@@ -123,7 +126,6 @@ def place_order(
     )
     group, _ = ensure_delivery_group(session, customer)
     session.flush()
-    session.refresh(order)
     return order, group, True
 
 
@@ -154,6 +156,10 @@ def _check_items(session: Session, chain_id: uuid.UUID, items: list[ItemRequest]
             )
         )
     )
+    taken = _references_in_use(
+        session,
+        {(i.factory_id, i.factory_reference) for i in items if i.factory_reference is not None},
+    )
     seen_references = set()
     for index, item in enumerate(items):
         where = f"items[{index}]"
@@ -165,19 +171,32 @@ def _check_items(session: Session, chain_id: uuid.UUID, items: list[ItemRequest]
             raise Invalid.field(f"{where}.quantity", "Must be at least 1.")
         if item.factory_reference is not None:
             key = (item.factory_id, item.factory_reference)
-            taken = key in seen_references or session.scalar(
-                select(
-                    exists().where(
-                        WorkItem.factory_id == item.factory_id,
-                        WorkItem.factory_reference == item.factory_reference,
-                    )
-                )
-            )
-            if taken:
+            if key in seen_references or key in taken:
                 raise Invalid.field(
                     f"{where}.factory_reference", "The factory already uses this reference."
                 )
             seen_references.add(key)
+
+
+def _references_in_use(
+    session: Session, references: set[tuple[uuid.UUID, str]]
+) -> set[tuple[uuid.UUID, str]]:
+    """Which of these (factory, factory's reference) pairs name a work item already: one
+    query for the whole order, not one per item."""
+    if not references:
+        return set()
+    # OR of pairs rather than a row-value IN: SQLite scans the whole table for the latter.
+    rows = session.execute(
+        select(WorkItem.factory_id, WorkItem.factory_reference).where(
+            or_(
+                *(
+                    and_(WorkItem.factory_id == factory_id, WorkItem.factory_reference == ref)
+                    for factory_id, ref in references
+                )
+            )
+        )
+    )
+    return {(factory_id, reference) for factory_id, reference in rows}
 
 
 def list_orders(
@@ -194,22 +213,30 @@ def list_orders(
     """Newest first. Each filter rides an index that ends in the order id, so a page is
     one range scan however many orders there are."""
     stmt = select(Order).where(Order.chain_id == chain_id)
+    # A filter naming something outside the chain is a bad request, as everywhere else.
     if dealer_id:
+        get_organisation(session, chain_id, dealer_id, field="dealer_id")
         stmt = stmt.where(Order.dealer_id == dealer_id)
     if customer_id:
+        get_customer(session, chain_id, customer_id, field="customer_id")
         stmt = stmt.where(Order.customer_id == customer_id)
     if milestone:
         if milestone not in RANK:
             raise Invalid.field("milestone", "Unknown milestone.")
         stmt = stmt.where(Order.milestone == milestone)
     if factory_id:
-        stmt = stmt.where(
-            exists().where(
-                WorkItem.order_id == Order.id,
-                WorkItem.factory_id == factory_id,
-                WorkItem.chain_id == chain_id,
-            )
+        get_organisation(session, chain_id, factory_id, field="factory_id")
+        has_item = exists().where(
+            WorkItem.order_id == Order.id,
+            WorkItem.factory_id == factory_id,
+            WorkItem.chain_id == chain_id,
         )
+        if cursor:
+            # Implied by the page's own `Order.id < cursor`, but PostgreSQL does not carry an
+            # inequality across a join: without it, a merge join reads the factory's work
+            # items from the newest down to the cursor, and deep pages slow down with depth.
+            has_item = has_item.where(WorkItem.order_id < decode_cursor(cursor))
+        stmt = stmt.where(has_item)
     return paginate(session, stmt, Order.id, cursor=cursor, limit=limit, newest_first=True)
 
 
