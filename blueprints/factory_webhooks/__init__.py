@@ -1,16 +1,96 @@
-"""/webhooks: signed progress reports from factories (the endpoint lands with the pipeline)."""
+"""/webhooks: signed progress reports from factories."""
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint
+import marshmallow as ma
+from flask import Blueprint, jsonify, request
+from marshmallow import fields, validate
+
+from blueprints import db
+from blueprints.brand_api.errors import domain_error_response, error_response
+from blueprints.brand_api.schemas import Text
+from blueprints.factory_webhooks.signatures import signed_by_any
+from service.chain.models import Organisation, OrganisationKind
+from service.chain.organisations import active_webhook_secrets
+from service.errors import DomainError
+from service.orders.milestones import MILESTONES
+from service.progress.reports import Event, earlier_answer, record_report
 
 bp = Blueprint("factory_webhooks", __name__, url_prefix="/webhooks")
 
 PROGRESS_PATH = "/webhooks/factories/{factory_id}/progress"
+MAX_BODY = 64 * 1024
+MAX_EVENTS = 500
 
 
 def progress_url(base_url: str, factory_id: uuid.UUID) -> str:
     """The URL a factory posts its progress events to."""
     return base_url.rstrip("/") + PROGRESS_PATH.format(factory_id=factory_id)
+
+
+class EventSchema(ma.Schema):
+    work_item = Text(required=True, validate=validate.Length(min=1, max=100))
+    milestone = fields.String(required=True, validate=validate.OneOf(MILESTONES))
+    occurred_at = fields.AwareDateTime(load_default=None)
+    note = Text(load_default="", validate=validate.Length(max=1000))
+    eta = fields.AwareDateTime(load_default=None)
+
+
+class BatchSchema(ma.Schema):
+    events = fields.List(
+        fields.Nested(EventSchema), required=True, validate=validate.Length(min=1, max=MAX_EVENTS)
+    )
+
+
+def _unauthorized():
+    return error_response(401, "unauthorized", "Missing, stale or wrong webhook signature.")
+
+
+@bp.post("/factories/<uuid:factory_id>/progress")
+def progress(factory_id: uuid.UUID):
+    if (request.content_length or 0) > MAX_BODY:
+        return error_response(413, "too_large", f"The body is over {MAX_BODY // 1024} KiB.")
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return error_response(413, "too_large", f"The body is over {MAX_BODY // 1024} KiB.")
+
+    factory = db().get(Organisation, factory_id)
+    if factory is None or factory.kind != OrganisationKind.FACTORY or factory.removed_at:
+        return _unauthorized()  # nothing to verify against; say no more than for a bad signature
+    if not signed_by_any(active_webhook_secrets(db(), factory.id), body, dict(request.headers)):
+        return _unauthorized()
+
+    webhook_id = request.headers["webhook-id"]
+    earlier = earlier_answer(db(), factory.id, webhook_id)
+    if earlier is not None:
+        return jsonify(earlier), 200
+
+    try:
+        payload = request.json_module.loads(body)
+    except ValueError:
+        return error_response(400, "bad_request", "The body is not JSON.")
+    batch = isinstance(payload, dict) and "events" in payload
+    try:
+        loaded = BatchSchema().load(payload) if batch else {"events": [EventSchema().load(payload)]}
+    except ma.ValidationError as error:
+        return error_response(
+            422, "invalid", "Some fields are not valid.", {"fields": error.messages}
+        )
+    except TypeError:
+        return error_response(422, "invalid", "Send an event object or {'events': [...]}.")
+
+    try:
+        answer, new = record_report(
+            db(),
+            factory=factory,
+            webhook_id=webhook_id,
+            events=[Event(**event) for event in loaded["events"]],
+            batch=batch,
+        )
+    except DomainError as error:
+        db().rollback()
+        return domain_error_response(error)
+    db().commit()
+    return jsonify(answer), 202 if new else 200

@@ -1,0 +1,1 @@
+"""Progress reports from factories: signed webhooks, recorded once per webhook-id."""

@@ -1,0 +1,100 @@
+"""Recording a factory's progress report: every event in one transaction, or none."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.chain.models import Organisation
+from service.errors import Invalid
+from service.orders.models import WorkItem
+from service.orders.progress import record_progress
+from service.progress.models import ProgressReport
+
+
+@dataclass(frozen=True)
+class Event:
+    work_item: str  # our work item id, or the factory's own reference
+    milestone: str
+    occurred_at: datetime | None = None
+    note: str = ""
+    eta: datetime | None = None
+
+
+def earlier_answer(session: Session, factory_id: uuid.UUID, webhook_id: str) -> dict | None:
+    """The answer given to the first delivery of this webhook-id, if there was one."""
+    return session.scalar(
+        select(ProgressReport.answer).where(
+            ProgressReport.factory_id == factory_id, ProgressReport.webhook_id == webhook_id
+        )
+    )
+
+
+def _work_item(session: Session, factory: Organisation, ref: str, field: str) -> WorkItem:
+    item = None
+    with contextlib.suppress(ValueError):
+        item = session.get(WorkItem, uuid.UUID(ref))
+    if item is None:
+        item = session.scalar(
+            select(WorkItem).where(
+                WorkItem.factory_id == factory.id, WorkItem.factory_reference == ref
+            )
+        )
+    # Another factory's work item is answered like an unknown one: nothing to learn here.
+    if item is None or item.factory_id != factory.id:
+        raise Invalid.field(field, "No such work item of this factory.")
+    return item
+
+
+def record_report(
+    session: Session,
+    *,
+    factory: Organisation,
+    webhook_id: str,
+    events: list[Event],
+    batch: bool = False,
+) -> tuple[dict, bool]:
+    """Record every event of one delivery and return (answer, new). A delivery whose
+    webhook-id was seen before changes nothing and returns the first answer."""
+    earlier = earlier_answer(session, factory.id, webhook_id)
+    if earlier is not None:
+        return earlier, False
+    # Claim the webhook-id before anything else: of two deliveries racing with one id, the
+    # second waits on this row and then finds it taken, having done nothing.
+    report = ProgressReport(
+        chain_id=factory.chain_id,
+        factory_id=factory.id,
+        webhook_id=webhook_id,
+        events=len(events),
+        answer={},
+    )
+    try:
+        with session.begin_nested():
+            session.add(report)
+    except IntegrityError:
+        return earlier_answer(session, factory.id, webhook_id), False
+    results = []
+    for index, event in enumerate(events):
+        where = f"events[{index}].work_item" if batch else "work_item"
+        item = _work_item(session, factory, event.work_item, where)
+        progress = record_progress(
+            session,
+            work_item=item,
+            milestone=event.milestone,
+            actor=f"factory:{factory.id}",
+            occurred_at=event.occurred_at,
+            note=event.note,
+            eta=event.eta,
+        )
+        results.append(
+            {"work_item": str(item.id), "milestone": event.milestone, "moved": progress.moved}
+        )
+    report.answer = {"accepted": len(results), "results": results}
+    session.flush()
+    return report.answer, True

@@ -1,0 +1,294 @@
+"""POST /webhooks/factories/{id}/progress: Standard Webhooks signatures, idempotency, limits."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from service.chain.chains import create_chain
+from service.chain.members import add_member
+from service.chain.organisations import add_organisation, rotate_webhook_secret
+from service.customers.customers import add_customer
+from service.groups.models import Message
+from service.orders.models import TimelineEntry, WorkItem
+from service.orders.orders import ItemRequest, place_order
+from service.outbox.models import OutboxEvent
+from service.progress.models import ProgressReport
+
+
+def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks signature, computed from the spec rather than a library."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+@dataclass
+class Factory:
+    id: object
+    secret: str
+    frame_id: str  # its work item on the order, reference "FS-77"
+    cushion_id: str  # another factory's work item on the same order
+
+
+@pytest.fixture
+def factory(session):
+    chain, _ = create_chain(session, name="Acme Home")
+    dealer, _ = add_organisation(session, chain_id=chain.id, kind="dealer", name="Pudong")
+    frames, secret = add_organisation(session, chain_id=chain.id, kind="factory", name="Foshan")
+    other, _ = add_organisation(session, chain_id=chain.id, kind="factory", name="Dongguan")
+    owner = add_member(
+        session, chain_id=chain.id, organisation_id=dealer.id, name="Wang", role="admin"
+    )
+    customer, _ = add_customer(
+        session, chain_id=chain.id, name="Zhang San", mobile="13912345678",
+        dealer_id=dealer.id, owner_member_id=owner.id,
+    )  # fmt: skip
+    order, _, _ = place_order(
+        session, chain_id=chain.id, customer_id=customer.id, dealer_id=dealer.id,
+        reference="SO-1",
+        items=[
+            ItemRequest(frames.id, "Sofa frame", 1, "FS-77"),
+            ItemRequest(other.id, "Cushions", 4),
+        ],
+    )  # fmt: skip
+    session.commit()
+    frame, cushion = order.items
+    return Factory(frames.id, secret, str(frame.id), str(cushion.id))
+
+
+def post(client, factory, payload, *, webhook_id="msg_1", secret=None, timestamp=None,
+         signature=None, raw=None):  # fmt: skip
+    body = raw if raw is not None else json.dumps(payload).encode()
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    headers = {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature
+        or sign(secret or factory.secret, webhook_id, timestamp, body),
+        "content-type": "application/json",
+    }
+    return client.post(f"/webhooks/factories/{factory.id}/progress", data=body, headers=headers)
+
+
+def counts(session) -> tuple[int, ...]:
+    session.expire_all()
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (ProgressReport, TimelineEntry, Message, OutboxEvent)
+    )
+
+
+def milestone_of(session, work_item_id) -> str:
+    session.expire_all()
+    return session.get(WorkItem, uuid.UUID(work_item_id)).milestone
+
+
+def test_a_signed_event_moves_the_work_item_and_tells_the_group(client, session, factory):
+    before = counts(session)
+    response = post(client, factory, {"work_item": factory.frame_id, "milestone": "shipped"})
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json() == {
+        "accepted": 1,
+        "results": [{"work_item": factory.frame_id, "milestone": "shipped", "moved": True}],
+    }
+    assert milestone_of(session, factory.frame_id) == "shipped"
+    note = session.scalars(select(Message).where(Message.kind == "notification")).one()
+    assert note.payload["milestone"] == "shipped" and "Sofa frame" in note.text
+    reports, entries, messages, outbox = counts(session)
+    assert (reports, entries, messages) == (before[0] + 1, before[1] + 1, before[2] + 1)
+    assert outbox == before[3] + 2  # message.posted, milestone.changed
+
+
+def test_the_factorys_own_reference_names_its_work_item(client, session, factory):
+    response = post(client, factory, {"work_item": "FS-77", "milestone": "in_production"})
+    assert response.status_code == 202
+    assert milestone_of(session, factory.frame_id) == "in_production"
+
+
+def test_any_valid_signature_among_several_passes(client, session, factory):
+    body = json.dumps({"work_item": "FS-77", "milestone": "designed"}).encode()
+    now = int(time.time())
+    good = sign(factory.secret, "msg_many", now, body)
+    wrong = sign("whsec_" + base64.b64encode(b"x" * 24).decode(), "msg_many", now, body)
+    response = post(
+        client, factory, None, raw=body, webhook_id="msg_many", timestamp=now,
+        signature=f"{wrong} v2,abc {good}",
+    )  # fmt: skip
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "wrong_secret",
+        "tampered_body",
+        "garbage_signature",
+        "not_base64",
+        "missing_headers",
+        "other_webhook_id",
+    ],
+)
+def test_a_bad_signature_is_a_401_and_stores_nothing(client, session, factory, tamper):
+    before = counts(session)
+    body = json.dumps({"work_item": "FS-77", "milestone": "shipped"}).encode()
+    now = int(time.time())
+    headers = {
+        "webhook-id": "msg_bad",
+        "webhook-timestamp": str(now),
+        "webhook-signature": sign(factory.secret, "msg_bad", now, body),
+    }
+    if tamper == "wrong_secret":
+        other = "whsec_" + base64.b64encode(b"k" * 24).decode()
+        headers["webhook-signature"] = sign(other, "msg_bad", now, body)
+    elif tamper == "tampered_body":
+        body = body.replace(b"shipped", b"delivered")
+    elif tamper == "garbage_signature":
+        headers["webhook-signature"] = "garbage"
+    elif tamper == "not_base64":
+        headers["webhook-signature"] = "v1,!!!not base64!!!"
+    elif tamper == "missing_headers":
+        del headers["webhook-timestamp"]
+    elif tamper == "other_webhook_id":
+        headers["webhook-id"] = "msg_other"
+    response = client.post(f"/webhooks/factories/{factory.id}/progress", data=body, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert counts(session) == before
+    assert milestone_of(session, factory.frame_id) == "received"
+
+
+@pytest.mark.parametrize("skew", [-301, 301])
+def test_a_timestamp_over_five_minutes_off_either_way_is_refused(client, session, factory, skew):
+    response = post(
+        client, factory, {"work_item": "FS-77", "milestone": "shipped"},
+        timestamp=int(time.time()) + skew,
+    )  # fmt: skip
+    assert response.status_code == 401
+    assert milestone_of(session, factory.frame_id) == "received"
+
+
+def test_after_a_rotation_the_old_secret_works_for_24_hours_only(client, session, factory):
+    chain_id = session.get(WorkItem, uuid.UUID(factory.frame_id)).chain_id
+    new_secret, _ = rotate_webhook_secret(session, chain_id=chain_id, organisation_id=factory.id)
+    session.commit()
+    payload = {"work_item": "FS-77", "milestone": "designed"}
+    assert post(client, factory, payload, webhook_id="a").status_code == 202  # old secret
+    assert post(client, factory, payload, webhook_id="b", secret=new_secret).status_code == 202
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=24, minutes=1), tick=False):
+        assert post(client, factory, payload, webhook_id="c").status_code == 401
+        assert post(client, factory, payload, webhook_id="d", secret=new_secret).status_code == 202
+
+
+def test_a_repeated_webhook_id_gets_the_first_answer_and_changes_nothing(client, session, factory):
+    first = post(client, factory, {"work_item": "FS-77", "milestone": "shipped"})
+    before = counts(session)
+    again = post(client, factory, {"work_item": "FS-77", "milestone": "shipped"})
+    assert again.status_code == 200
+    assert again.get_json() == first.get_json()
+    assert counts(session) == before
+
+
+def test_a_body_over_64_kib_is_a_413_and_stores_nothing(client, session, factory):
+    before = counts(session)
+    payload = {"work_item": "FS-77", "milestone": "shipped", "note": "x" * (64 * 1024)}
+    response = post(client, factory, payload)
+    assert response.status_code == 413
+    assert counts(session) == before
+
+
+def test_a_signed_body_that_is_not_json_is_a_400(client, session, factory):
+    before = counts(session)
+    response = post(client, factory, None, raw=b"{not json")
+    assert response.status_code == 400
+    assert counts(session) == before
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"work_item": "FS-77", "milestone": "teleported"}, "milestone"),
+        ({"work_item": "nope", "milestone": "shipped"}, "work_item"),
+        ({"milestone": "shipped"}, "work_item"),
+        ({"work_item": "FS-77", "milestone": "shipped", "occurred_at": "yesterday"}, "occurred_at"),
+    ],
+)
+def test_bad_events_are_a_422_naming_the_field(client, session, factory, payload, field):
+    before = counts(session)
+    response = post(client, factory, payload)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+    assert counts(session) == before
+
+
+def test_another_factorys_work_item_is_refused_like_an_unknown_one(client, session, factory):
+    theirs = post(client, factory, {"work_item": factory.cushion_id, "milestone": "shipped"})
+    unknown = post(
+        client, factory, {"work_item": "00000000-0000-7000-8000-000000000000",
+                          "milestone": "shipped"}, webhook_id="msg_2",
+    )  # fmt: skip
+    assert theirs.status_code == unknown.status_code == 422
+    assert theirs.get_json() == unknown.get_json()
+    assert milestone_of(session, factory.cushion_id) == "received"
+
+
+def test_a_batch_is_recorded_whole(client, session, factory):
+    events = [
+        {"work_item": "FS-77", "milestone": "designed"},
+        {"work_item": factory.frame_id, "milestone": "in_production"},
+    ]
+    response = post(client, factory, {"events": events})
+    assert response.status_code == 202
+    assert [r["moved"] for r in response.get_json()["results"]] == [True, True]
+    assert milestone_of(session, factory.frame_id) == "in_production"
+
+
+def test_one_bad_event_refuses_the_whole_batch(client, session, factory):
+    before = counts(session)
+    events = [
+        {"work_item": "FS-77", "milestone": "designed"},
+        {"work_item": factory.cushion_id, "milestone": "shipped"},
+    ]
+    response = post(client, factory, {"events": events})
+    assert response.status_code == 422
+    assert "events[1].work_item" in response.get_json()["error"]["details"]["fields"]
+    assert counts(session) == before
+    assert milestone_of(session, factory.frame_id) == "received"
+
+
+def test_a_batch_over_500_events_is_refused(client, session, factory):
+    events = [{"work_item": "FS-77", "milestone": "designed"}] * 501
+    response = post(client, factory, {"events": events})
+    assert response.status_code in (413, 422)
+    assert milestone_of(session, factory.frame_id) == "received"
+
+
+def test_a_late_event_is_kept_but_neither_moves_back_nor_notifies(client, session, factory):
+    post(client, factory, {"work_item": "FS-77", "milestone": "shipped"}, webhook_id="one")
+    notifications = select(func.count()).where(Message.kind == "notification")
+    told = session.scalar(notifications)
+    late = post(
+        client, factory, {"work_item": "FS-77", "milestone": "in_production"}, webhook_id="two"
+    )
+    assert late.status_code == 202
+    assert late.get_json()["results"][0]["moved"] is False
+    assert milestone_of(session, factory.frame_id) == "shipped"
+    assert session.scalar(notifications) == told
+    entry = session.scalars(
+        select(TimelineEntry).where(TimelineEntry.milestone == "in_production")
+    ).one()
+    assert entry.late
+
+
+def test_an_unknown_factory_is_answered_like_a_bad_signature(client, session, factory):
+    stranger = Factory("00000000-0000-7000-8000-000000000000", factory.secret, "", "")
+    response = post(client, stranger, {"work_item": "FS-77", "milestone": "shipped"})
+    assert response.status_code == 401
