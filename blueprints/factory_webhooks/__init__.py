@@ -23,6 +23,7 @@ bp = Blueprint("factory_webhooks", __name__, url_prefix="/webhooks")
 PROGRESS_PATH = "/webhooks/factories/{factory_id}/progress"
 MAX_BODY = 64 * 1024
 MAX_EVENTS = 500
+MAX_WEBHOOK_ID = 200  # the column's width
 
 
 def progress_url(base_url: str, factory_id: uuid.UUID) -> str:
@@ -63,6 +64,10 @@ def progress(factory_id: uuid.UUID):
         return _unauthorized()
 
     webhook_id = request.headers["webhook-id"]
+    if len(webhook_id) > MAX_WEBHOOK_ID or not webhook_id.isprintable():
+        return error_response(
+            400, "bad_request", f"webhook-id must be at most {MAX_WEBHOOK_ID} printable characters."
+        )
     earlier = earlier_answer(db(), factory.id, webhook_id)
     if earlier is not None:
         return jsonify(earlier), 200

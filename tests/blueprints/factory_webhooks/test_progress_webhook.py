@@ -292,3 +292,13 @@ def test_an_unknown_factory_is_answered_like_a_bad_signature(client, session, fa
     stranger = Factory("00000000-0000-7000-8000-000000000000", factory.secret, "", "")
     response = post(client, stranger, {"work_item": "FS-77", "milestone": "shipped"})
     assert response.status_code == 401
+
+
+def test_an_overlong_webhook_id_is_a_400_and_stores_nothing(client, session, factory):
+    before = counts(session)
+    response = post(
+        client, factory, {"work_item": "FS-77", "milestone": "shipped"}, webhook_id="x" * 201
+    )
+    assert response.status_code == 400
+    assert "webhook-id" in response.get_json()["error"]["message"]
+    assert counts(session) == before
