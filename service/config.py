@@ -23,6 +23,16 @@ class Config:
     # None means "the URL the request came in on".
     public_url: str | None = None
     default_timezone: str = "Asia/Shanghai"
+    # Networks outbound pushes may reach although they are not public (CIDRs, e.g.
+    # "10.0.0.0/8"); private, loopback and link-local addresses are refused otherwise.
+    outbound_allowed_networks: tuple[str, ...] = ()
+    # One HTTP attempt of a push; the robots answer in well under a second.
+    delivery_timeout_seconds: float = 15.0
+    # Progress for one group within this window after a push goes out together at its end.
+    coalesce_window_seconds: float = 10.0
+    # Outbox rows not done this long after they were last enqueued are enqueued again.
+    outbox_deadline_seconds: float = 30.0
+    sweep_interval_seconds: float = 15.0
     testing: bool = False
 
     @classmethod
@@ -37,6 +47,23 @@ class Config:
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance),
             public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
             default_timezone=env.get("DEFAULT_TIMEZONE", base.default_timezone),
+            outbound_allowed_networks=tuple(
+                net.strip()
+                for net in env.get("OUTBOUND_ALLOWED_NETWORKS", "").split(",")
+                if net.strip()
+            ),
+            delivery_timeout_seconds=float(
+                env.get("DELIVERY_TIMEOUT_SECONDS", base.delivery_timeout_seconds)
+            ),
+            coalesce_window_seconds=float(
+                env.get("COALESCE_WINDOW_SECONDS", base.coalesce_window_seconds)
+            ),
+            outbox_deadline_seconds=float(
+                env.get("OUTBOX_DEADLINE_SECONDS", base.outbox_deadline_seconds)
+            ),
+            sweep_interval_seconds=float(
+                env.get("SWEEP_INTERVAL_SECONDS", base.sweep_interval_seconds)
+            ),
         )
 
     def with_overrides(self, **overrides) -> Config:

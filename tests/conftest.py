@@ -63,6 +63,8 @@ def config(tmp_path_factory) -> Config:
         redis_url=os.environ.get("REDIS_URL") or None,
         secret_key="test-secret",
         public_url="https://chain.example",
+        # The tests' receivers listen on loopback.
+        outbound_allowed_networks=("127.0.0.0/8", "::1/128"),
         testing=True,
     )
 
