@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, redirect, url_for
 
+from jobs.pipeline import Pipeline
 from service.config import Config
 from service.db import Database
+from service.outbox.outbox import publish_after_commit
 from service.redis_server import RedisHandle
 
 
@@ -26,17 +28,24 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["chain_collab.config"] = config
     app.extensions["db"] = Database(config.sqlalchemy_url)
     app.extensions["redis"] = RedisHandle(config)
+    app.extensions["pipeline"] = pipeline = Pipeline(
+        config, app.extensions["db"], app.extensions["redis"]
+    )
+    # Outbox rows go on the queue when, and only when, their transaction commits.
+    publish_after_commit(app.extensions["db"].sessionmaker, lambda ids: pipeline.publish(ids))
 
     from blueprints import close_request_session
     from blueprints.brand_api import init_brand_api
     from blueprints.dealer_portal import bp as dealer_portal
     from blueprints.factory_webhooks import bp as factory_webhooks
+    from blueprints.metrics import bp as metrics
     from service.cli import register_cli
 
     app.teardown_appcontext(close_request_session)
     init_brand_api(app)
     app.register_blueprint(dealer_portal)
     app.register_blueprint(factory_webhooks)
+    app.register_blueprint(metrics)
     register_cli(app)
     app.add_url_rule("/", "index", lambda: redirect(url_for("dealer_portal.home")))
     return app

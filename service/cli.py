@@ -57,6 +57,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(chain_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(groups_cli)
+    app.cli.add_command(outbox_cli)
     app.cli.add_command(worker)
 
 
@@ -202,15 +203,34 @@ def demo_seed():
         click.echo(f"  login:    {member.email} / {DEMO_PASSWORD}  ({member.organisation.name})")
 
 
-@click.command("worker", help="Run an RQ worker, with its scheduler, on this app's Redis.")
-@click.option("--queue", "queues", multiple=True, default=["default"], show_default=True)
+@click.command("worker", help="Run a worker: the pipeline's jobs, RQ's scheduler, the sweeper.")
+@click.option(
+    "--queue", "queues", multiple=True, help="Queues to take jobs from (default: the pipeline's)."
+)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
 def worker(queues: tuple[str, ...], burst: bool):
-    from rq import Queue, Worker
+    from rq import Queue
 
+    from jobs.worker import PipelineWorker
+
+    config = current_app.extensions["chain_collab.config"]
     connection = current_app.extensions["redis"].client
-    rq_worker = Worker(
-        [Queue(name, connection=connection) for name in queues], connection=connection
+    rq_worker = PipelineWorker(
+        [Queue(name, connection=connection) for name in queues or (config.queue_name,)],
+        connection=connection,
+        pipeline=current_app.extensions["pipeline"],
+        sweep_interval=config.sweep_interval_seconds,
     )
     rq_worker.work(burst=burst, with_scheduler=True)
+
+
+@click.group("outbox", cls=AppGroup, help="The outbox and the jobs that drain it.")
+def outbox_cli():
+    pass
+
+
+@outbox_cli.command("sweep", help="Enqueue again what crashed or lost jobs left behind.")
+def outbox_sweep():
+    rows, channels = current_app.extensions["pipeline"].sweep()
+    click.echo(f"enqueued {rows} outbox rows and pushes for {channels} channels")

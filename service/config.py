@@ -33,6 +33,8 @@ class Config:
     # Outbox rows not done this long after they were last enqueued are enqueued again.
     outbox_deadline_seconds: float = 30.0
     sweep_interval_seconds: float = 15.0
+    # The RQ queue the pipeline's jobs go on (several deployments may share one Redis).
+    queue_name: str = "pipeline"
     testing: bool = False
 
     @classmethod
@@ -64,6 +66,7 @@ class Config:
             sweep_interval_seconds=float(
                 env.get("SWEEP_INTERVAL_SECONDS", base.sweep_interval_seconds)
             ),
+            queue_name=env.get("QUEUE_NAME", base.queue_name),
         )
 
     def with_overrides(self, **overrides) -> Config:

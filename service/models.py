@@ -1,5 +1,6 @@
 """Every model, imported in one place so that Alembic and the tests see the whole schema."""
 
+from service.broadcasts.models import Broadcast, BroadcastRecipient  # noqa: F401
 from service.chain.models import (  # noqa: F401
     ApiKey,
     Chain,
@@ -12,6 +13,7 @@ from service.chain.models import (  # noqa: F401
     VisibilityRule,
     WebhookSecret,
 )
+from service.channels.models import Channel, Delivery, DeliveryAttempt  # noqa: F401
 from service.customers.models import AuditEntry, Customer  # noqa: F401
 from service.db import Base
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message  # noqa: F401

@@ -44,6 +44,8 @@ def authenticate() -> None:
 
 def init_brand_api(app: Flask) -> None:
     from blueprints.brand_api import (
+        chain_settings,
+        channels,
         customers,
         directory,
         directory_groups,
@@ -89,6 +91,8 @@ def init_brand_api(app: Flask) -> None:
         orders,
         group_templates,
         groups,
+        channels,
+        chain_settings,
     ):
         # The blueprints are module-level objects: a second app in one process (a test's live
         # server) registers them again, and Flask refuses new hooks on them by then.

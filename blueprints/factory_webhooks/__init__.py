@@ -9,9 +9,11 @@ from flask import Blueprint, jsonify, request
 from marshmallow import fields, validate
 
 from blueprints import db
-from blueprints.brand_api.errors import domain_error_response, error_response
+from blueprints.brand_api.errors import error_response
 from blueprints.brand_api.schemas import Text
 from blueprints.factory_webhooks.signatures import signed_by_any
+from blueprints.metrics import redis_client
+from service import metrics
 from service.chain.models import Organisation, OrganisationKind
 from service.chain.organisations import active_webhook_secrets
 from service.errors import DomainError
@@ -45,17 +47,27 @@ class BatchSchema(ma.Schema):
     )
 
 
+def _rejected(status: int, reason: str, message: str, details: dict | None = None):
+    """The error answer to a request turned down, counted by its reason (also its code)."""
+    metrics.count(redis_client(), metrics.WEBHOOK_REQUESTS_REJECTED, reason=reason)
+    return error_response(status, reason, message, details)
+
+
+def _too_large():
+    return _rejected(413, "too_large", f"The body is over {MAX_BODY // 1024} KiB.")
+
+
 def _unauthorized():
-    return error_response(401, "unauthorized", "Missing, stale or wrong webhook signature.")
+    return _rejected(401, "unauthorized", "Missing, stale or wrong webhook signature.")
 
 
 @bp.post("/factories/<uuid:factory_id>/progress")
 def progress(factory_id: uuid.UUID):
     if (request.content_length or 0) > MAX_BODY:
-        return error_response(413, "too_large", f"The body is over {MAX_BODY // 1024} KiB.")
+        return _too_large()
     body = request.stream.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
-        return error_response(413, "too_large", f"The body is over {MAX_BODY // 1024} KiB.")
+        return _too_large()
 
     factory = db().get(Organisation, factory_id)
     if factory is None or factory.kind != OrganisationKind.FACTORY or factory.removed_at:
@@ -65,7 +77,7 @@ def progress(factory_id: uuid.UUID):
 
     webhook_id = request.headers["webhook-id"]
     if len(webhook_id) > MAX_WEBHOOK_ID or not webhook_id.isprintable():
-        return error_response(
+        return _rejected(
             400, "bad_request", f"webhook-id must be at most {MAX_WEBHOOK_ID} printable characters."
         )
     earlier = earlier_answer(db(), factory.id, webhook_id)
@@ -75,16 +87,14 @@ def progress(factory_id: uuid.UUID):
     try:
         payload = request.json_module.loads(body)
     except ValueError:
-        return error_response(400, "bad_request", "The body is not JSON.")
+        return _rejected(400, "bad_request", "The body is not JSON.")
     batch = isinstance(payload, dict) and "events" in payload
     try:
         loaded = BatchSchema().load(payload) if batch else {"events": [EventSchema().load(payload)]}
     except ma.ValidationError as error:
-        return error_response(
-            422, "invalid", "Some fields are not valid.", {"fields": error.messages}
-        )
+        return _rejected(422, "invalid", "Some fields are not valid.", {"fields": error.messages})
     except TypeError:
-        return error_response(422, "invalid", "Send an event object or {'events': [...]}.")
+        return _rejected(422, "invalid", "Send an event object or {'events': [...]}.")
 
     try:
         answer, new = record_report(
@@ -95,7 +105,9 @@ def progress(factory_id: uuid.UUID):
             batch=batch,
         )
     except DomainError as error:
-        db().rollback()
-        return domain_error_response(error)
+        db().rollback()  # an unknown work item: Invalid, 422
+        return _rejected(error.status, error.code, error.message, error.details)
     db().commit()
+    if new:
+        metrics.count(redis_client(), metrics.WEBHOOK_EVENTS_ACCEPTED, len(loaded["events"]))
     return jsonify(answer), 202 if new else 200

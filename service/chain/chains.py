@@ -25,10 +25,7 @@ def create_chain(
     name = name.strip()
     if not name:
         raise Invalid.field("name", "Must not be blank.")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid.field("timezone", f"Unknown time zone {timezone!r}.") from None
+    _check_timezone(timezone)
     chain = Chain(name=name, timezone=timezone)
     session.add(chain)
     session.flush()
@@ -37,6 +34,33 @@ def create_chain(
     session.flush()
     default_template(session, chain.id)
     return chain, brand
+
+
+def _check_timezone(timezone: str) -> None:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid.field("timezone", f"Unknown time zone {timezone!r}.") from None
+
+
+def get_chain(session: Session, chain_id: uuid.UUID) -> Chain:
+    return session.get(Chain, chain_id)
+
+
+def update_chain(session: Session, *, chain_id: uuid.UUID, **changes) -> Chain:
+    """Change a chain's settings: name, timezone, quiet_hours ({start, end} local "HH:MM",
+    or None for none), broadcast_quota (None: as many as the month has days)."""
+    chain = get_chain(session, chain_id)
+    if "timezone" in changes:
+        _check_timezone(changes["timezone"])
+    if "quiet_hours" in changes:
+        quiet = changes.pop("quiet_hours")
+        chain.quiet_hours_start = quiet["start"] if quiet else None
+        chain.quiet_hours_end = quiet["end"] if quiet else None
+    for name, value in changes.items():
+        setattr(chain, name, value)
+    session.flush()
+    return chain
 
 
 def brand_of(session: Session, chain_id: uuid.UUID) -> Organisation:

@@ -45,6 +45,11 @@ class Chain(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # Pushes to customer-facing channels wait from start to end (local "HH:MM"); NULL: never.
+    quiet_hours_start: Mapped[str | None] = mapped_column(String(5), default="22:00")
+    quiet_hours_end: Mapped[str | None] = mapped_column(String(5), default="08:00")
+    # Broadcasts a customer may receive a month; NULL: as many as the month has days.
+    broadcast_quota: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

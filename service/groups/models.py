@@ -118,7 +118,8 @@ class Message(Base):
         ),
         CheckConstraint("sender IN ('member', 'customer', 'system')", name="sender"),
         CheckConstraint(
-            "kind IN ('text', 'welcome', 'notification', 'auto_reply', 'notice')", name="kind"
+            "kind IN ('text', 'welcome', 'notification', 'auto_reply', 'notice', 'broadcast')",
+            name="kind",
         ),
     )
 

@@ -1,19 +1,52 @@
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
+from service.db import new_id, utcnow
 from service.outbox.models import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+# Ids of the outbox rows a session has written and not yet committed.
+_UNPUBLISHED = "outbox.unpublished"
 
 
 def emit(session: Session, *, chain_id: uuid.UUID, topic: str, payload: dict) -> OutboxEvent:
     """Record an event in the caller's transaction: it is published if and only if the
     change that caused it commits."""
-    event = OutboxEvent(chain_id=chain_id, topic=topic, payload=payload)
-    session.add(event)
-    return event
+    event_ = OutboxEvent(id=new_id(), chain_id=chain_id, topic=topic, payload=payload)
+    session.add(event_)
+    session.info.setdefault(_UNPUBLISHED, []).append(event_.id)
+    return event_
+
+
+def publish_after_commit(factory: sessionmaker, publish: Callable[[list[uuid.UUID]], None]):
+    """Hand each committed transaction's outbox ids to `publish` (which puts them on the
+    queue), never before the commit: a job must not look for a row that is not there yet.
+    A failing publish loses nothing: the sweeper finds rows left undone."""
+
+    def after_commit(session: Session) -> None:
+        ids = session.info.pop(_UNPUBLISHED, None)
+        if not ids:
+            return
+        try:
+            publish(ids)
+        except Exception:
+            log.warning(
+                "Could not enqueue %d outbox rows; the sweeper will", len(ids), exc_info=True
+            )
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_UNPUBLISHED, None)
+
+    event.listen(factory, "after_commit", after_commit)
+    event.listen(factory, "after_rollback", after_rollback)
 
 
 def pending(session: Session, *, limit: int = 100) -> list[OutboxEvent]:
@@ -25,3 +58,33 @@ def pending(session: Session, *, limit: int = 100) -> list[OutboxEvent]:
             .limit(limit)
         )
     )
+
+
+def overdue(
+    session: Session, *, deadline: timedelta, now: datetime | None = None, limit: int = 1000
+) -> list[uuid.UUID]:
+    """Rows not done long after they were last enqueued (or written, if never): their job
+    was lost (a crash before enqueueing, a Redis restart). Marks them enqueued now."""
+    now = now or utcnow()
+    cutoff = now - deadline
+    ids = list(
+        session.scalars(
+            select(OutboxEvent.id)
+            .where(
+                OutboxEvent.done_at.is_(None),
+                or_(
+                    OutboxEvent.enqueued_at < cutoff,
+                    OutboxEvent.enqueued_at.is_(None) & (OutboxEvent.created_at < cutoff),
+                ),
+            )
+            .order_by(OutboxEvent.id)
+            .limit(limit)
+        )
+    )
+    if ids:
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(ids))
+            .values(enqueued_at=now, attempts=OutboxEvent.attempts + 1)
+        )
+    return ids

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import current_app, g
+from flask.views import MethodView
+
+from blueprints import db
+from blueprints.brand_api import channel_schemas as schemas
+from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
+from blueprints.brand_api.schemas import page_of
+from jobs.queues import enqueue_push
+from service.channels import channels as service
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint(
+    "channels",
+    __name__,
+    description="Channels: outside places (group robots, callback URLs) a group's messages "
+    "are pushed to, and their delivery log.",
+)
+
+
+def _policy():
+    return current_app.extensions["pipeline"].settings.policy
+
+
+def _push_soon(channel_id: uuid.UUID) -> None:
+    # After the commit; if Redis is away the sweeper finds the delivery overdue instead.
+    pipeline = current_app.extensions["pipeline"]
+    try:
+        enqueue_push(pipeline.queue, channel_id)
+    except Exception:
+        log.warning("Could not enqueue a push for channel %s", channel_id, exc_info=True)
+
+
+@blp.route("/groups/<uuid:group_id>/channels")
+class GroupChannels(MethodView):
+    @blp.response(200, schemas.ChannelList)
+    def get(self, group_id: uuid.UUID):
+        """A group's channels"""
+        return {"items": service.list_channels(db(), chain_id=g.chain_id, group_id=group_id)}
+
+    @blp.arguments(schemas.ChannelCreate)
+    @blp.response(201, schemas.CreatedChannel)
+    def post(self, data, group_id: uuid.UUID):
+        """Push this group's messages to a robot or callback URL from now on"""
+        channel, secret = service.create_channel(
+            db(), chain_id=g.chain_id, group_id=group_id, policy=_policy(), **data
+        )
+        db().commit()
+        return {**schemas.Channel().dump(channel), "secret": secret}
+
+
+@blp.route("/channels/<uuid:channel_id>")
+class ChannelById(MethodView):
+    @blp.response(200, schemas.Channel)
+    def get(self, channel_id: uuid.UUID):
+        """Read a channel, its state and why"""
+        return service.get_channel(db(), g.chain_id, channel_id)
+
+    @blp.arguments(schemas.ChannelUpdate)
+    @blp.response(200, schemas.Channel)
+    def patch(self, data, channel_id: uuid.UUID):
+        """Change a channel; `state: active` resumes it and sends what it held"""
+        channel, resumed = service.update_channel(
+            db(), chain_id=g.chain_id, channel_id=channel_id, policy=_policy(), **data
+        )
+        db().commit()
+        if resumed:
+            _push_soon(channel.id)
+        return channel
+
+    @blp.response(204)
+    def delete(self, channel_id: uuid.UUID):
+        """Stop pushing to a channel; its log stays"""
+        service.remove_channel(db(), chain_id=g.chain_id, channel_id=channel_id)
+        db().commit()
+
+
+@blp.route("/channels/<uuid:channel_id>/deliveries")
+@blp.arguments(schemas.DeliveryQuery, location="query")
+@blp.response(200, page_of(schemas.Delivery, "DeliveryPage"))
+def list_deliveries(args, channel_id: uuid.UUID):
+    """The delivery log, newest first: each message owed and every attempt at it"""
+    page = service.list_deliveries(db(), chain_id=g.chain_id, channel_id=channel_id, **args)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@blp.route("/channels/<uuid:channel_id>/deliveries/<uuid:delivery_id>:retry", methods=["POST"])
+@blp.response(202, schemas.Delivery)
+def retry_delivery(channel_id: uuid.UUID, delivery_id: uuid.UUID):
+    """Send one delivery again now (a delivered one is replayed under a new webhook-id)"""
+    delivery = service.retry_delivery(
+        db(), chain_id=g.chain_id, channel_id=channel_id, delivery_id=delivery_id
+    )
+    db().commit()
+    _push_soon(channel_id)
+    return delivery

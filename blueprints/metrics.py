@@ -1,0 +1,39 @@
+"""/metrics: the counters of every process, and a few figures read from the database, for
+Prometheus to scrape. It shows counts only, no chain's data; restrict it at the proxy as usual."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import func, select
+
+from blueprints import db
+from service import metrics
+from service.outbox.models import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("metrics", __name__)
+
+OUTBOX_PENDING = ("chain_collab_outbox_pending", "Outbox rows not yet done.")
+
+
+def redis_client():
+    """The app's Redis client, or None when it cannot be had (the embedded server would not
+    start): what metrics.count and metrics.render take, so that counting never fails."""
+    try:
+        return current_app.extensions["redis"].client
+    except Exception as error:
+        log.warning("No Redis for metrics: %r", error)
+        return None
+
+
+@bp.get("/metrics")
+def scrape():
+    pending = db().scalar(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.done_at.is_(None))
+    )
+    body = metrics.render(redis_client(), {OUTBOX_PENDING: pending})
+    return Response(body, content_type=CONTENT_TYPE_LATEST)  # it names its charset

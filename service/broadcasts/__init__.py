@@ -1,0 +1,1 @@
+"""Broadcasts: one message from the brand to many delivery groups, within a monthly quota."""

@@ -1,0 +1,1 @@
+"""Channels: the outside places a group's messages are pushed to."""

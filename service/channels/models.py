@@ -1,0 +1,150 @@
+"""Channels, the messages owed to them (deliveries) and every attempt to push them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, UTCDateTime, new_id, utcnow
+
+CHANNEL_TYPES = ("wecom_robot", "feishu_robot", "dingtalk_robot", "slack", "webhook")
+# What the group robots take (WeCom, DingTalk: 20 messages a minute per robot).
+DEFAULT_RATE_LIMIT = 20
+
+
+class ChannelState(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # failing for too long; resumed by the brand
+    DISABLED = "disabled"  # the endpoint said it is gone (410)
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # owed; due_at says when it may go
+    SENDING = "sending"  # claimed by a worker holding the channel's lease
+    DELIVERED = "delivered"
+    FAILED = "failed"  # given up: the channel is gone or was removed
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Channel(Base):
+    """An outside place one delivery group's messages are pushed to."""
+
+    __tablename__ = "channels"
+    __table_args__ = (
+        CheckConstraint(_in("type", CHANNEL_TYPES), name="type"),
+        CheckConstraint(_in("state", ChannelState), name="state"),
+        CheckConstraint("rate_limit_per_minute BETWEEN 1 AND 6000", name="rate_limit"),
+        Index("ix_channels_group_id", "group_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("delivery_groups.id"))
+    type: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    url: Mapped[str] = mapped_column(String(2000))
+    # Signing secret: DingTalk's SEC…, Feishu's, or our whsec_ for `webhook` channels.
+    secret: Mapped[str | None] = mapped_column(String(200))
+    # Pushes to channels the customer reads wait out the chain's quiet hours.
+    customer_facing: Mapped[bool] = mapped_column(default=True)
+    rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=DEFAULT_RATE_LIMIT)
+    state: Mapped[str] = mapped_column(String(16), default=ChannelState.ACTIVE)
+    state_reason: Mapped[str | None] = mapped_column(String(300))
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One worker pushes to a channel at a time: it holds this lease, committed before the
+    # HTTP request and released after. A worker killed mid-push leaves it to expire.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One message owed to one channel. Unique on the pair, so planning twice owes once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "message_id"),
+        CheckConstraint(_in("state", DeliveryState), name="state"),
+        # A push takes its channel's due deliveries; the sweeper looks for overdue ones.
+        Index(
+            "ix_deliveries_channel_due",
+            "channel_id",
+            "due_at",
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index(
+            "ix_deliveries_due",
+            "due_at",
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index(
+            "ix_deliveries_sending",
+            "channel_id",
+            sqlite_where=text("state = 'sending'"),
+            postgresql_where=text("state = 'sending'"),
+        ),
+        Index("ix_deliveries_channel_id", "channel_id", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id"))
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id"))
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by a replay, so the receiver's idempotency key changes and it takes it again.
+    replays: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def key(self) -> str:
+        """The receiver's idempotency key (webhook-id): the same on every retry."""
+        return f"msg_{self.id.hex}" + (f"_r{self.replays}" if self.replays else "")
+
+
+class DeliveryAttempt(Base):
+    """One delivery's part in one push (an HTTP request, or a few for a split text).
+    Deliveries coalesced into one push share its push_id."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (
+        Index("ix_delivery_attempts_delivery_id", "delivery_id", "id"),
+        # The rate limit counts a channel's pushes in the last minute.
+        Index("ix_delivery_attempts_channel_started", "channel_id", "started_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id"))
+    delivery_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deliveries.id"))
+    push_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requests: Mapped[int] = mapped_column(Integer, default=1)
+    outcome: Mapped[str] = mapped_column(String(16))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    response_excerpt: Mapped[str] = mapped_column(String(500), default="")
+    error: Mapped[str | None] = mapped_column(String(300))

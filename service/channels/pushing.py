@@ -1,0 +1,526 @@
+"""The pipeline's two steps after commit: plan (outbox row → one delivery per channel of the
+group) and push (a channel's due deliveries → one HTTP push, recorded). Plus the sweeper.
+
+Why nothing is lost and nothing is pushed twice:
+- planning marks the outbox row done in the same transaction that writes the deliveries, and
+  the deliveries are unique per (channel, message): a planning job run twice owes once;
+- a push first takes the channel's lease and marks its deliveries `sending` (committed), then
+  sends, then records the outcome and releases the lease (committed). Only the lease holder
+  pushes to a channel, so two workers never send the same delivery;
+- a worker killed mid-push leaves the lease to expire; the sweeper then puts the `sending`
+  deliveries back to `pending`. Whether the receiver got the interrupted request cannot be
+  known, so it is sent again with the same idempotency key (`webhook-id`), which the
+  Standard Webhooks receivers deduplicate on;
+- the sweeper also re-enqueues outbox rows and due deliveries whose jobs were lost.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.chain.models import Chain, Member
+from service.channels import formats
+from service.channels.models import Channel, ChannelState, Delivery, DeliveryAttempt, DeliveryState
+from service.channels.schedule import (
+    PAUSE_AFTER,
+    RATE_WINDOW,
+    backoff,
+    quiet_until,
+    rate_limited_until,
+    retry_after,
+)
+from service.channels.urls import BlockedUrl, OutboundPolicy, check_url
+from service.customers.models import Customer
+from service.db import utcnow
+from service.groups.models import DeliveryGroup, Message
+from service.outbox.models import OutboxEvent
+
+# Messages coalesced into one push at most; the rest go in the next.
+MAX_PER_PUSH = 20
+# A lease outlives the push it covers by this much (beyond one timeout per request).
+LEASE_MARGIN = timedelta(seconds=15)
+# Bodies read from a receiver at most: enough for any error message, never a flood.
+MAX_REPLY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    timeout: float = 15.0
+    coalesce_window: timedelta = timedelta(seconds=10)
+    policy: OutboundPolicy = field(default_factory=OutboundPolicy)
+
+
+def _locking(session: Session, query):
+    # PostgreSQL: workers draining together each take different rows. SQLite's writers are
+    # serialised by BEGIN IMMEDIATE already.
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def plan(session: Session, outbox_ids: list[uuid.UUID], now: datetime | None = None) -> set:
+    """Turn outbox rows into deliveries owed to the channels of each message's group; mark
+    the rows done. Returns the ids of the active channels that now owe something."""
+    now = now or utcnow()
+    rows = session.scalars(
+        _locking(
+            session,
+            select(OutboxEvent)
+            .where(OutboxEvent.id.in_(outbox_ids), OutboxEvent.done_at.is_(None))
+            .order_by(OutboxEvent.id),
+        )
+    ).all()
+    if not rows:
+        return set()
+    message_ids = [
+        uuid.UUID(row.payload["message_id"]) for row in rows if row.topic == "message.posted"
+    ]
+    touched: set[uuid.UUID] = set()
+    if message_ids:
+        messages = session.execute(
+            select(Message.id, Message.chain_id, Message.group_id, Message.payload).where(
+                Message.id.in_(message_ids)
+            )
+        ).all()
+        groups = {m.group_id for m in messages}
+        channels = session.execute(
+            select(Channel.id, Channel.group_id, Channel.state).where(
+                Channel.group_id.in_(groups),
+                Channel.removed_at.is_(None),
+                Channel.state != ChannelState.DISABLED,
+            )
+        ).all()
+        by_group: dict[uuid.UUID, list] = {}
+        for channel in channels:
+            by_group.setdefault(channel.group_id, []).append(channel)
+        owed = set(
+            session.execute(
+                select(Delivery.channel_id, Delivery.message_id).where(
+                    Delivery.message_id.in_(message_ids)
+                )
+            ).all()
+        )
+        new = []
+        for message in messages:
+            for channel in by_group.get(message.group_id, ()):
+                if (channel.id, message.id) in owed or _about(message, channel.id):
+                    continue
+                new.append(
+                    Delivery(
+                        chain_id=message.chain_id,
+                        channel_id=channel.id,
+                        message_id=message.id,
+                        due_at=now,
+                        created_at=now,
+                    )
+                )
+                if channel.state == ChannelState.ACTIVE:
+                    touched.add(channel.id)
+        session.add_all(new)
+    for row in rows:
+        row.done_at = now
+    session.flush()
+    return touched
+
+
+def _about(message, channel_id: uuid.UUID) -> bool:
+    # A notice that a channel is paused is for the group, not for that channel's backlog.
+    return bool(message.payload) and message.payload.get("channel_id") == str(channel_id)
+
+
+@dataclass
+class Claim:
+    """A push a worker has taken: the lease, the deliveries and the requests to send."""
+
+    channel_id: uuid.UUID
+    channel_type: str
+    lease_token: uuid.UUID
+    push_id: uuid.UUID
+    delivery_ids: list[uuid.UUID]
+    requests: list[formats.HttpRequest]
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Nothing to push now; `until` is when something falls due (None: nothing owed, or
+    another worker holds the channel and will look again when it is done)."""
+
+    until: datetime | None = None
+
+
+def claim(
+    session: Session, channel_id: uuid.UUID, settings: PushSettings, now: datetime | None = None
+) -> Claim | Wait:
+    """Take the channel's lease and its due deliveries, if it may push now."""
+    now = now or utcnow()
+    token = uuid.uuid4()
+    taken = session.execute(
+        update(Channel)
+        .where(
+            Channel.id == channel_id,
+            Channel.state == ChannelState.ACTIVE,
+            Channel.removed_at.is_(None),
+            (Channel.lease_until.is_(None)) | (Channel.lease_until <= now),
+        )
+        .values(lease_until=now + LEASE_MARGIN, lease_token=token)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        return Wait()
+    channel = session.get(Channel, channel_id, populate_existing=True)
+    due = session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.channel_id == channel_id,
+            Delivery.state == DeliveryState.PENDING,
+            Delivery.due_at <= now,
+        )
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(MAX_PER_PUSH)
+    ).all()
+    gate = _gate(session, channel, now, settings) if due else None
+    if not due or gate is not None:
+        channel.lease_until = channel.lease_token = None
+        if gate is not None:
+            # Held (coalescing, rate limit, quiet hours): due again when the gate opens, so
+            # the sweeper does not take them for lost in the meantime.
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.channel_id == channel_id,
+                    Delivery.state == DeliveryState.PENDING,
+                    Delivery.due_at < gate,
+                )
+                .values(due_at=gate)
+                .execution_options(synchronize_session=False)
+            )
+        else:
+            gate = session.scalar(
+                select(func.min(Delivery.due_at)).where(
+                    Delivery.channel_id == channel_id, Delivery.state == DeliveryState.PENDING
+                )
+            )
+        return Wait(gate)
+
+    group = session.get(DeliveryGroup, channel.group_id)
+    chain = session.get(Chain, channel.chain_id)
+    messages = _outgoing(session, group, due)
+    requests = formats.build_requests(
+        channel.type, channel.url, channel.secret, messages, timezone=chain.timezone, now=now
+    )
+    channel.lease_until = now + LEASE_MARGIN + timedelta(seconds=settings.timeout * len(requests))
+    for delivery in due:
+        delivery.state = DeliveryState.SENDING
+    session.flush()
+    return Claim(
+        channel_id=channel.id,
+        channel_type=channel.type,
+        lease_token=token,
+        push_id=uuid.uuid4(),
+        delivery_ids=[d.id for d in due],
+        requests=requests,
+        started_at=now,
+    )
+
+
+def _gate(
+    session: Session, channel: Channel, now: datetime, settings: PushSettings
+) -> datetime | None:
+    """When the channel may push, if not now: after the coalescing window of its last push,
+    under its rate limit, outside the chain's quiet hours for customer-facing channels."""
+    gates = []
+    if channel.last_pushed_at and now < channel.last_pushed_at + settings.coalesce_window:
+        gates.append(channel.last_pushed_at + settings.coalesce_window)
+    recent = session.execute(
+        select(func.min(DeliveryAttempt.started_at), func.max(DeliveryAttempt.requests))
+        .where(
+            DeliveryAttempt.channel_id == channel.id,
+            DeliveryAttempt.started_at > now - RATE_WINDOW,
+        )
+        .group_by(DeliveryAttempt.push_id)
+    ).all()
+    if limited := rate_limited_until(
+        [tuple(r) for r in recent], channel.rate_limit_per_minute, now
+    ):
+        gates.append(limited)
+    if channel.customer_facing:
+        chain = session.get(Chain, channel.chain_id)
+        quiet = quiet_until(now, chain.timezone, chain.quiet_hours_start, chain.quiet_hours_end)
+        if quiet:
+            gates.append(quiet)
+    return max(gates) if gates else None
+
+
+def _outgoing(
+    session: Session, group: DeliveryGroup, deliveries: list[Delivery]
+) -> list[formats.OutgoingMessage]:
+    rows = session.execute(
+        select(Message, Member.name, Customer.name)
+        .outerjoin(Member, Member.id == Message.sender_member_id)
+        .outerjoin(Customer, (Customer.id == group.customer_id) & (Message.sender == "customer"))
+        .where(Message.id.in_([d.message_id for d in deliveries]))
+    ).all()
+    by_id = {message.id: (message, member, customer) for message, member, customer in rows}
+    out = []
+    for delivery in deliveries:
+        message, member_name, customer_name = by_id[delivery.message_id]
+        out.append(
+            formats.OutgoingMessage(
+                key=delivery.key,
+                message_id=str(message.id),
+                group_id=str(group.id),
+                group_name=group.name,
+                kind=message.kind,
+                sender=message.sender,
+                sender_name=member_name or customer_name,
+                text=message.text,
+                payload=message.payload,
+                created_at=message.created_at,
+            )
+        )
+    return out
+
+
+@dataclass
+class Result:
+    """What one push came to."""
+
+    outcome: str  # delivered, retry, rate_limited, gone, timeout, error, blocked
+    status_code: int | None = None
+    latency_ms: int = 0
+    excerpt: str = ""
+    error: str | None = None
+    retry_after: float | None = None
+    requests: int = 0
+
+    @property
+    def delivered(self) -> bool:
+        return self.outcome == "delivered"
+
+
+def send(client: httpx.Client, push: Claim, settings: PushSettings) -> Result:
+    """Send a claimed push's requests in order, stopping at the first that fails. Runs
+    outside any transaction."""
+    started = time.perf_counter()
+    result = Result("delivered")
+    for request in push.requests:
+        result.requests += 1
+        try:
+            check_url(request.url, settings.policy)
+            with client.stream(
+                "POST",
+                request.url,
+                content=request.body,
+                headers=request.headers,
+                timeout=settings.timeout,
+                follow_redirects=False,
+            ) as response:
+                body = _read_at_most(response, MAX_REPLY_BYTES)
+        except BlockedUrl as error:
+            result = Result("blocked", error=error.reason, requests=result.requests)
+            break
+        except httpx.TimeoutException:
+            result = Result("timeout", error=f"No answer in {settings.timeout:g} s.")
+            result.requests = len(push.requests)
+            break
+        except httpx.HTTPError as error:
+            result = Result("error", error=f"{type(error).__name__}: {error}"[:300])
+            result.requests = len(push.requests)
+            break
+        reply = formats.read_reply(
+            push.channel_type, response.status_code, response.headers, body, now=utcnow()
+        )
+        result.status_code = response.status_code
+        result.excerpt = formats.excerpt(body)
+        if not reply.ok:
+            result.outcome = (
+                "gone" if reply.gone else "rate_limited" if reply.rate_limited else "retry"
+            )
+            result.error = reply.error
+            result.retry_after = reply.retry_after
+            break
+    result.latency_ms = round((time.perf_counter() - started) * 1000)
+    return result
+
+
+def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def record(
+    session: Session,
+    push: Claim,
+    result: Result,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> None:
+    """Keep the attempt in the delivery log, settle the deliveries, release the lease."""
+    now = now or utcnow()
+    channel = session.get(Channel, push.channel_id, populate_existing=True)
+    session.add_all(
+        DeliveryAttempt(
+            chain_id=channel.chain_id,
+            channel_id=channel.id,
+            delivery_id=delivery_id,
+            push_id=push.push_id,
+            started_at=push.started_at,
+            requests=max(result.requests, 1),
+            outcome=result.outcome,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            response_excerpt=result.excerpt,
+            error=result.error,
+        )
+        for delivery_id in push.delivery_ids
+    )
+    if channel.lease_token != push.lease_token:
+        # The lease ran out mid-push and the sweeper has handed these deliveries on: the log
+        # keeps what happened, the state is no longer ours to settle.
+        return
+    deliveries = session.scalars(
+        select(Delivery).where(
+            Delivery.id.in_(push.delivery_ids), Delivery.state == DeliveryState.SENDING
+        )
+    ).all()
+    channel.lease_until = channel.lease_token = None
+    channel.last_pushed_at = push.started_at
+    if result.delivered:
+        channel.failing_since = None
+        for delivery in deliveries:
+            delivery.state = DeliveryState.DELIVERED
+            delivery.delivered_at = now
+            delivery.last_error = None
+    elif result.outcome == "gone":
+        _disable(session, channel, result.error or "The endpoint answered 410 Gone.", now)
+        for delivery in deliveries:
+            delivery.state = DeliveryState.FAILED
+            delivery.last_error = result.error
+    elif result.outcome == "rate_limited":
+        # Not the endpoint failing: wait as told, without counting it against the channel.
+        for delivery in deliveries:
+            delivery.state = DeliveryState.PENDING
+            delivery.due_at = now + retry_after(result.retry_after)
+            delivery.last_error = result.error
+    else:
+        channel.failing_since = channel.failing_since or push.started_at
+        for delivery in deliveries:
+            delivery.attempts += 1
+            delivery.state = DeliveryState.PENDING
+            wait = backoff(delivery.attempts, rng)
+            if result.retry_after:
+                wait = max(wait, retry_after(result.retry_after))
+            delivery.due_at = now + wait
+            delivery.last_error = result.error
+        if now - channel.failing_since >= PAUSE_AFTER:
+            _pause(session, channel, now)
+    session.flush()
+
+
+def _disable(session: Session, channel: Channel, reason: str, now: datetime) -> None:
+    channel.state = ChannelState.DISABLED
+    channel.state_reason = reason[:300]
+    session.execute(
+        update(Delivery)
+        .where(Delivery.channel_id == channel.id, Delivery.state == DeliveryState.PENDING)
+        .values(state=DeliveryState.FAILED, last_error="The channel is disabled.")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _pause(session: Session, channel: Channel, now: datetime) -> None:
+    from service.groups.messages import post_system_message
+
+    channel.state = ChannelState.PAUSED
+    channel.state_reason = f"Failing since {channel.failing_since:%Y-%m-%d %H:%M} UTC."
+    label = channel.name or channel.type
+    post_system_message(
+        session,
+        group=session.get(DeliveryGroup, channel.group_id),
+        kind="notice",
+        text=f"Pushes to {label} are paused: it has failed for 24 hours. "
+        "They will resume, with nothing missed, once the channel is resumed.",
+        payload={"channel_id": str(channel.id)},
+    )
+
+
+def push_channel(
+    db,
+    client: httpx.Client,
+    channel_id: uuid.UUID,
+    settings: PushSettings,
+    on_result: Callable[[str, Result], None] | None = None,
+) -> datetime | None:
+    """Push everything due on one channel, a push at a time, until it must wait. Returns
+    when it should be looked at again (None: nothing owed, or another worker has it)."""
+    while True:
+        with db.session() as session:
+            push = claim(session, channel_id, settings)
+            session.commit()
+        if isinstance(push, Wait):
+            return push.until
+        result = send(client, push, settings)
+        if on_result:
+            on_result(push.channel_type, result)
+        with db.session() as session:
+            record(session, push, result)
+            session.commit()
+
+
+@dataclass(frozen=True)
+class Swept:
+    outbox_ids: list[uuid.UUID]
+    channel_ids: list[uuid.UUID]
+
+
+def sweep(session: Session, *, deadline: timedelta, now: datetime | None = None) -> Swept:
+    """Find what lost jobs left behind: outbox rows not done, pushes cut off mid-way
+    (expired leases), deliveries overdue. The caller enqueues jobs for them."""
+    from service.outbox.outbox import overdue
+
+    now = now or utcnow()
+    outbox_ids = overdue(session, deadline=deadline, now=now)
+    expired = session.scalars(
+        select(Channel.id).where(Channel.lease_until.is_not(None), Channel.lease_until < now)
+    ).all()
+    if expired:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.channel_id.in_(expired), Delivery.state == DeliveryState.SENDING)
+            .values(state=DeliveryState.PENDING, due_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Channel)
+            .where(Channel.id.in_(expired), Channel.lease_until < now)
+            .values(lease_until=None, lease_token=None)
+            .execution_options(synchronize_session=False)
+        )
+    overdue_channels = session.scalars(
+        select(Delivery.channel_id)
+        .join(Channel, Channel.id == Delivery.channel_id)
+        .where(
+            Delivery.state == DeliveryState.PENDING,
+            Delivery.due_at < now - min(deadline, timedelta(seconds=5)),
+            Channel.state == ChannelState.ACTIVE,
+            Channel.removed_at.is_(None),
+        )
+        .distinct()
+        .limit(1000)
+    ).all()
+    return Swept(outbox_ids, sorted(set(overdue_channels) | set(expired)))

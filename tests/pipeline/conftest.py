@@ -1,0 +1,272 @@
+"""The pipeline end to end: real commits, real Redis queues, real RQ workers, and real HTTP
+receivers on loopback that the tests start and script (answer 500, hold a request, …)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from rq import SimpleWorker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.app import create_app
+from service.chain.chains import create_chain
+from service.chain.members import add_member
+from service.chain.organisations import add_organisation
+from service.channels.channels import create_channel
+from service.channels.models import Channel, Delivery, DeliveryAttempt
+from service.customers.customers import add_customer
+from service.db import utcnow
+from service.groups.groups import group_of_customer
+from service.models import metadata
+from service.orders.orders import ItemRequest, place_order
+from tests.blueprints.factory_webhooks.test_progress_webhook import sign
+
+WAIT_SECONDS = 10  # how long a test waits for something that should happen at once
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: bytes = b'{"errcode":0,"errmsg":"ok"}'
+    headers: dict = field(default_factory=dict)
+    hold: threading.Event | None = None  # answer only once this is set
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: bytes
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records what it is sent and answers as scripted:
+    queued answers first, then `default`."""
+
+    def __init__(self):
+        self.requests: list[Received] = []
+        self.answers: list[Answer] = []
+        self.default = Answer()
+        self.arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length", 0))
+                body = self.rfile.read(length)
+                with receiver.arrived:
+                    receiver.requests.append(
+                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+                    answer = receiver.answers.pop(0) if receiver.answers else receiver.default
+                    receiver.arrived.notify_all()
+                if answer.hold is not None:
+                    answer.hold.wait(WAIT_SECONDS * 3)
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count: int) -> list[Received]:
+        """Block until `count` requests have arrived (failing after WAIT_SECONDS)."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.requests) >= count, WAIT_SECONDS), (
+                f"expected {count} requests, got {len(self.requests)}"
+            )
+            return list(self.requests)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def pipeline_app(config, engine, request):
+    """An app of its own, on its own queue, over committed data wiped afterwards. Mark a
+    test `@pytest.mark.pipeline_config(name=value)` to change its configuration."""
+    marker = request.node.get_closest_marker("pipeline_config")
+    overrides = {
+        "queue_name": f"test-{uuid.uuid4().hex[:12]}",
+        "delivery_timeout_seconds": 1.0,
+        **(marker.kwargs if marker else {}),
+    }
+    app = create_app(config.with_overrides(**overrides))
+    yield app
+    app.extensions["pipeline"].queue.empty()
+    app.extensions["db"].engine.dispose()
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@dataclass
+class World:
+    """A chain whose customer has an order with a Foshan work item and a delivery group."""
+
+    app: object
+    chain_id: uuid.UUID
+    group_id: uuid.UUID
+    factory_id: uuid.UUID
+    factory_secret: str
+    work_item_id: uuid.UUID
+
+    @property
+    def db(self):
+        return self.app.extensions["db"]
+
+    @property
+    def pipeline(self):
+        return self.app.extensions["pipeline"]
+
+    def session(self) -> Session:
+        return self.db.session()
+
+    def add_channel(self, receiver_url: str, type: str = "webhook", **options) -> uuid.UUID:
+        options.setdefault("customer_facing", False)
+        with self.session() as session:
+            channel, _ = create_channel(
+                session,
+                chain_id=self.chain_id,
+                group_id=self.group_id,
+                type=type,
+                url=receiver_url,
+                policy=self.pipeline.settings.policy,
+                **options,
+            )
+            session.commit()
+            return channel.id
+
+    def report(self, milestone: str, webhook_id: str | None = None, note: str = ""):
+        """A factory's signed progress webhook, through the real endpoint."""
+        webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+        body = json.dumps(
+            {"work_item": str(self.work_item_id), "milestone": milestone, "note": note}
+        ).encode()
+        timestamp = int(time.time())
+        response = self.app.test_client().post(
+            f"/webhooks/factories/{self.factory_id}/progress",
+            data=body,
+            headers={
+                "webhook-id": webhook_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": sign(self.factory_secret, webhook_id, timestamp, body),
+                "content-type": "application/json",
+            },
+        )
+        assert response.status_code in (200, 202), response.get_json()
+        return response
+
+    def run_jobs(self) -> None:
+        """Run what is queued, in this process, until the queue is empty (RQ's burst mode;
+        its scheduler first moves the scheduled jobs that are due onto the queue)."""
+        queue = self.pipeline.queue
+        with self.app.app_context():
+            SimpleWorker([queue], connection=queue.connection).work(
+                burst=True, with_scheduler=True, logging_level="WARNING"
+            )
+
+    def sweep_and_run(self) -> None:
+        self.pipeline.sweep()
+        self.run_jobs()
+
+    def deliveries(self, channel_id) -> list[Delivery]:
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(Delivery).where(Delivery.channel_id == channel_id).order_by(Delivery.id)
+                )
+            )
+
+    def attempts(self, channel_id) -> list[DeliveryAttempt]:
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(DeliveryAttempt)
+                    .where(DeliveryAttempt.channel_id == channel_id)
+                    .order_by(DeliveryAttempt.started_at, DeliveryAttempt.id)
+                )
+            )
+
+    def channel(self, channel_id) -> Channel:
+        with self.session() as session:
+            return session.get(Channel, channel_id)
+
+    def count(self, model) -> int:
+        with self.session() as session:
+            return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def world(pipeline_app) -> World:
+    return make_world(pipeline_app)
+
+
+def make_world(app) -> World:
+    db = app.extensions["db"]
+    with db.session() as session:
+        chain, _ = create_chain(session, name="Acme Home")
+        dealer, _ = add_organisation(session, chain_id=chain.id, kind="dealer", name="Pudong")
+        factory, secret = add_organisation(
+            session, chain_id=chain.id, kind="factory", name="Foshan"
+        )
+        owner = add_member(
+            session, chain_id=chain.id, organisation_id=dealer.id, name="Wang", role="admin"
+        )
+        customer, _ = add_customer(
+            session, chain_id=chain.id, name="Zhang San", mobile="13912345678",
+            dealer_id=dealer.id, owner_member_id=owner.id,
+        )  # fmt: skip
+        order, _, _ = place_order(
+            session, chain_id=chain.id, customer_id=customer.id, dealer_id=dealer.id,
+            reference="SO-1", items=[ItemRequest(factory.id, "Sofa frame", 1, "FS-77")],
+        )  # fmt: skip
+        group = group_of_customer(session, customer.id)
+        session.commit()
+        world = World(app, chain.id, group.id, factory.id, secret, order.items[0].id)
+    # The welcome message and the order's setup are history: start from an empty queue.
+    world.run_jobs()
+    return world
+
+
+def later(seconds: float):
+    """Move this process's clock ahead (RQ and our code both read it), ticking on."""
+    from datetime import timedelta
+
+    return time_machine.travel(utcnow() + timedelta(seconds=seconds), tick=True)
+
+
+def at(moment: datetime):
+    return time_machine.travel(moment, tick=True)
