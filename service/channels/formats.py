@@ -85,7 +85,8 @@ def _utf16_len(text: str) -> int:
 
 
 def _dumps(body: dict) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    # "replace": a lone surrogate in stored text must not stop a push.
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(errors="replace")
 
 
 # --- escaping ----------------------------------------------------------------------------------
@@ -149,7 +150,8 @@ def _wecom() -> _ChatFormat:
     )
 
 
-_DINGTALK_BREAK = "\n\n"  # a paragraph: DingTalk's markdown does not honour a single "\n"
+# DingTalk's guide writes a line break as "  \n  "; a blank line (a paragraph) is unambiguous.
+_DINGTALK_BREAK = "\n\n"
 
 
 def _dingtalk() -> _ChatFormat:
@@ -225,7 +227,7 @@ _Entry = list[list[str]]
 
 def _entry(fmt: _ChatFormat, message: OutgoingMessage, zone: ZoneInfo) -> _Entry:
     hhmm = message.created_at.astimezone(zone).strftime("%H:%M")
-    who = _escape(_clean(_short(_who(message), _NAME_LIMIT)), fmt.escape_char)
+    who = _escape(_name(_who(message)), fmt.escape_char)
     lines = [[fmt.escape_char(char) for char in line] for line in _clean(message.text).split("\n")]
     lines[0].insert(0, fmt.prefix(hhmm, who))
     return lines
@@ -371,7 +373,7 @@ def build_requests(
     zone = _zone(timezone)
     entries = [_entry(fmt, message, zone) for message in messages]
     # The newest message carries the group's current name.
-    title = _clean(_short(messages[-1].group_name, _NAME_LIMIT))
+    title = _name(messages[-1].group_name)
     return [
         HttpRequest(url=url, headers=dict(_CHAT_HEADERS), body=_dumps(fmt.body(part, lines)))
         for part, lines in _split(fmt, title, entries)
@@ -495,7 +497,7 @@ def _reason(body: bytes) -> tuple[int | None, str | None]:
         answer = json.loads(text)
     except ValueError:
         first_line = text.splitlines()[0].strip()
-        return None, None if "<" in first_line else _short(first_line, 100)
+        return None, (None if "<" in first_line else _short(first_line, 100))
     result = _code_of(answer)
     if result is not None:
         return result[1], _describe(*result)
@@ -611,6 +613,11 @@ def _who(message: OutgoingMessage) -> str:
     if message.sender_name:
         return message.sender_name
     return {"system": "System", "customer": "Customer"}.get(message.sender, "Member")
+
+
+def _name(name: str) -> str:
+    """A name as titles and message lines show it: one line, not too long."""
+    return _clean(_short(" ".join(name.split()), _NAME_LIMIT))
 
 
 def _short(text: str, limit: int) -> str:
