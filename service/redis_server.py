@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import redis
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 START_TIMEOUT_SECONDS = 10
@@ -91,7 +91,13 @@ def stop_embedded_redis(instance_path: Path) -> None:
 
 
 def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
+    # Fail fast when Redis is away (redis-py's default retries take seconds): a web request
+    # should not wait on an enqueue the sweeper will make good anyway.
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=2,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+    )
 
 
 class RedisHandle:

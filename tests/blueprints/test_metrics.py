@@ -1,0 +1,187 @@
+"""/metrics, and the counters the progress webhook keeps. The tests' Redis is shared (by the
+tests of this run, and by other runs on the same REDIS_URL), so every check is a difference
+between two scrapes."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+
+import pytest
+import redis
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from service import metrics
+from tests.blueprints.factory_webhooks import test_progress_webhook as webhooks
+from tests.blueprints.factory_webhooks.test_progress_webhook import post
+
+# The webhook tests' fixture: a chain with a factory, its signing secret and work item "FS-77".
+factory = webhooks.factory
+
+REJECTED = metrics.WEBHOOK_REQUESTS_REJECTED
+ACCEPTED = metrics.WEBHOOK_EVENTS_ACCEPTED
+PENDING = "chain_collab_outbox_pending"
+REASONS = ("too_large", "unauthorized", "bad_request", "invalid")
+
+
+def scrape(client) -> dict[tuple[str, tuple], float]:
+    """(sample name, sorted labels) -> value, from GET /metrics."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
+
+
+class Counters:
+    """The difference between scrapes: `delta(name, **labels)`."""
+
+    def __init__(self, client):
+        self.client = client
+        self.before = scrape(client)
+
+    def delta(self, name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return scrape(self.client).get(key, 0) - self.before.get(key, 0)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def unreachable_redis() -> redis.Redis:
+    return redis.Redis(
+        host="127.0.0.1",
+        port=closed_port(),
+        socket_connect_timeout=0.5,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+class UnreachableRedis:
+    """Stands in for the app's RedisHandle."""
+
+    client = unreachable_redis()
+
+
+class EmbeddedRedisWontStart:
+    @property
+    def client(self):
+        raise RuntimeError("Embedded Redis did not start")
+
+
+EVENT = {"work_item": "FS-77", "milestone": "shipped"}
+
+
+def test_a_bad_signature_counts_as_unauthorized(client, factory):
+    counters = Counters(client)
+    assert post(client, factory, EVENT, secret="whsec_" + "A" * 32).status_code == 401
+    assert counters.delta(REJECTED, reason="unauthorized") == 1
+    assert counters.delta(REJECTED, reason="invalid") == 0
+
+
+def test_an_unknown_factory_counts_as_unauthorized(client, factory):
+    counters = Counters(client)
+    factory.id = uuid.uuid4()
+    assert post(client, factory, EVENT).status_code == 401
+    assert counters.delta(REJECTED, reason="unauthorized") == 1
+
+
+def test_a_body_too_large_counts_as_too_large(client, factory):
+    counters = Counters(client)
+    assert post(client, factory, None, raw=b"x" * (64 * 1024 + 1)).status_code == 413
+    assert counters.delta(REJECTED, reason="too_large") == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [({"raw": b"{not json"}, 400), ({"webhook_id": "x" * 201}, 400)],
+)
+def test_a_bad_request_counts_as_bad_request(client, factory, kwargs, status):
+    counters = Counters(client)
+    assert post(client, factory, EVENT, **kwargs).status_code == status
+    assert counters.delta(REJECTED, reason="bad_request") == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"work_item": "FS-77", "milestone": "teleported"},  # the schema refuses it
+        {"work_item": "no-such-item", "milestone": "shipped"},  # the domain refuses it
+        ["not", "an", "object"],
+    ],
+)
+def test_invalid_events_count_as_invalid(client, factory, payload):
+    counters = Counters(client)
+    assert post(client, factory, payload).status_code == 422
+    assert counters.delta(REJECTED, reason="invalid") == 1
+    assert counters.delta(ACCEPTED) == 0
+
+
+def test_accepted_events_are_counted_once_per_event(client, factory):
+    counters = Counters(client)
+    batch = {"events": [{"work_item": "FS-77", "milestone": "in_production"}, EVENT]}
+    response = post(client, factory, batch, webhook_id="msg_batch")
+    assert response.status_code == 202, response.get_json()
+    assert counters.delta(ACCEPTED) == 2
+    # A retry of the same delivery records nothing new, and counts nothing.
+    assert post(client, factory, batch, webhook_id="msg_batch").status_code == 200
+    assert counters.delta(ACCEPTED) == 2
+    assert sum(counters.delta(REJECTED, reason=reason) for reason in REASONS) == 0
+
+
+def test_the_outbox_gauge_counts_pending_rows(client, factory):
+    before = scrape(client)[(PENDING, ())]
+    assert post(client, factory, EVENT).status_code == 202
+    # The event's notification: message.posted and milestone.changed, not yet drained.
+    assert scrape(client)[(PENDING, ())] == before + 2
+
+
+def test_counters_are_known_by_their_help_and_type(client):
+    metrics.count(client.application.extensions["redis"].client, ACCEPTED, 0)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert f"# TYPE {ACCEPTED} counter" in text
+    assert f"# HELP {ACCEPTED} {metrics.HELP[ACCEPTED]}" in text
+    assert f"# TYPE {PENDING} gauge" in text
+
+
+def test_labels_are_one_counter_whatever_order_they_are_given_in(client):
+    redis_client = client.application.extensions["redis"].client
+    counters = Counters(client)
+    metrics.count(redis_client, metrics.PUSHES, type="webhook", outcome="delivered")
+    metrics.count(redis_client, metrics.PUSHES, 2, outcome="delivered", type="webhook")
+    assert counters.delta(metrics.PUSHES, type="webhook", outcome="delivered") == 3
+
+
+def test_count_never_raises(caplog):
+    with caplog.at_level(logging.WARNING, logger="service.metrics"):
+        metrics.count(unreachable_redis(), ACCEPTED, 1)
+        metrics.count(unreachable_redis(), REJECTED, reason="too_large")
+        metrics.count(None, ACCEPTED)
+        metrics.count(unreachable_redis(), "not a metric name")
+    assert len(caplog.records) == 3
+
+
+@pytest.mark.parametrize("handle", [UnreachableRedis(), EmbeddedRedisWontStart()])
+def test_without_redis_the_webhook_answers_and_metrics_show_the_gauges(
+    client,
+    bound_app,
+    factory,
+    monkeypatch,
+    handle,
+):
+    monkeypatch.setitem(bound_app.extensions, "redis", handle)
+    assert post(client, factory, EVENT, secret="whsec_" + "A" * 32).status_code == 401
+    assert post(client, factory, EVENT).status_code == 202
+    samples = scrape(client)
+    assert (PENDING, ()) in samples
+    assert not [name for name, _ in samples if name != PENDING]
