@@ -65,6 +65,9 @@ def config(tmp_path_factory) -> Config:
         public_url="https://chain.example",
         # The tests' receivers listen on loopback.
         outbound_allowed_networks=("127.0.0.0/8", "::1/128"),
+        # Commits enqueue their outbox rows; nothing runs these jobs but the pipeline tests,
+        # which use queues of their own. Emptied at the end of the run.
+        queue_name=f"test-{_schema_of_this_process()}",
         testing=True,
     )
 
@@ -90,6 +93,7 @@ def engine(config: Config) -> Engine:
 def app(config: Config, engine: Engine):
     app = create_app(config)
     yield app
+    app.extensions["pipeline"].queue.empty()
     if config.embedded_redis:
         stop_embedded_redis(config.instance_path)
 

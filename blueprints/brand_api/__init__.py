@@ -44,6 +44,7 @@ def authenticate() -> None:
 
 def init_brand_api(app: Flask) -> None:
     from blueprints.brand_api import (
+        broadcasts,
         chain_settings,
         channels,
         customers,
@@ -93,6 +94,7 @@ def init_brand_api(app: Flask) -> None:
         groups,
         channels,
         chain_settings,
+        broadcasts,
     ):
         # The blueprints are module-level objects: a second app in one process (a test's live
         # server) registers them again, and Flask refuses new hooks on them by then.

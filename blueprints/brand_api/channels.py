@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from flask import current_app, g
 from flask.views import MethodView
@@ -36,6 +37,18 @@ def _push_soon(channel_id: uuid.UUID) -> None:
         log.warning("Could not enqueue a push for channel %s", channel_id, exc_info=True)
 
 
+@dataclass
+class _Created:
+    """A new channel as its answer shows it: with the secret made for it, if one was (never
+    the secret it was given)."""
+
+    channel: object
+    secret: str | None
+
+    def __getattr__(self, name):
+        return getattr(self.channel, name)
+
+
 @blp.route("/groups/<uuid:group_id>/channels")
 class GroupChannels(MethodView):
     @blp.response(200, schemas.ChannelList)
@@ -51,7 +64,7 @@ class GroupChannels(MethodView):
             db(), chain_id=g.chain_id, group_id=group_id, policy=_policy(), **data
         )
         db().commit()
-        return {**schemas.Channel().dump(channel), "secret": secret}
+        return _Created(channel, secret)
 
 
 @blp.route("/channels/<uuid:channel_id>")

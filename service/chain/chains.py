@@ -39,7 +39,8 @@ def create_chain(
 def _check_timezone(timezone: str) -> None:
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a key naming a directory of the zone database ("America").
         raise Invalid.field("timezone", f"Unknown time zone {timezone!r}.") from None
 
 

@@ -106,7 +106,11 @@ def update_channel(
     if "url" in changes:
         channel.url = validate_channel_url(changes.pop("url"), policy)
     if "secret" in changes:
-        channel.secret = formats.validate_secret(channel.type, changes.pop("secret"))
+        secret = formats.validate_secret(channel.type, changes.pop("secret"))
+        if secret is None and channel.type == "webhook":
+            # Its pushes are signed: without a secret none could be built.
+            raise Invalid.field("secret", "A webhook channel keeps a whsec_ secret.")
+        channel.secret = secret
     resumed = False
     state = changes.pop("state", None)
     if state is not None and state != channel.state:

@@ -12,6 +12,8 @@ from marshmallow import fields
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from service.channels.models import Delivery
+from service.db import new_id
 from service.models import metadata
 
 API = "/api/v1"
@@ -79,6 +81,8 @@ def _uuid_fields(schema, prefix: str = "") -> list[str]:
     """Names of the schema's UUID fields, nested ones too: `items[].factory_id`."""
     found = []
     for name, field_ in schema.fields.items():
+        if field_.dump_only:
+            continue  # answered, never sent: `id` in a schema used both ways
         is_list = isinstance(field_, fields.List)
         inner = field_.inner if is_list else field_
         if isinstance(inner, fields.UUID):
@@ -145,7 +149,8 @@ class ChainWorld:
     """One chain's resources, made through the API: two directory trees with a rule between
     them, a dealer and a factory with members, an invitation and an import; and the delivery
     side: a template for the dealer's directory group, a customer, an order of two work items
-    (one with a factory_reference), the customer's delivery group and its messages."""
+    (one with a factory_reference), the customer's delivery group and its messages, a channel
+    of the group and a delivery of its first message."""
 
     tenant: object
     label: str
@@ -171,6 +176,9 @@ class ChainWorld:
     work_item_ids: list[str] = field(default_factory=list)
     delivery_group_id: str = ""
     message_ids: list[str] = field(default_factory=list)
+    broadcast_id: str = ""
+    channel_id: str = ""
+    delivery_id: str = ""
     secrets: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
 
@@ -195,6 +203,9 @@ class ChainWorld:
             "order_id": [self.order_id],
             "work_item_id": self.work_item_ids,
             "message_id": self.message_ids,
+            "broadcast_id": [self.broadcast_id],
+            "channel_id": [self.channel_id],
+            "delivery_id": [self.delivery_id],
         }
 
     def ids_for(self, rule: Rule) -> dict[str, list[str]]:
@@ -361,9 +372,40 @@ def build_delivery(world: ChainWorld) -> None:
     answer = {"text": f"{label} panels are being made.", "sender": "member",
               "sender_member_id": world.factory_member_id}  # fmt: skip
     body(t.post(messages, json=answer), 201)
+    sale = {"text": f"{label} spring sale: 20% off wardrobes", "tag": "vip"}
+    world.broadcast_id = body(t.post(f"{API}/broadcasts", json=sale), 201)["id"]
     world.message_ids = [
         m["id"] for m in body(t.get(messages, query_string={"limit": 500}))["items"]
     ]
+    hook = {"type": "webhook", "url": LOOPBACK_URL, "name": f"{label} hook"}
+    channel = body(t.post(f"{API}/groups/{world.delivery_group_id}/channels", json=hook), 201)
+    world.channel_id = channel["id"]
+    world.secrets.append(channel["secret"])
+    world.delivery_id = owe(t, world.channel_id, world.message_ids[:1])[0]
+
+
+# Where the tests' channels point: loopback, which the tests' outbound policy allows; nothing
+# listens on the discard port, and nothing here runs the pipeline's jobs anyway.
+LOOPBACK_URL = "http://127.0.0.1:9/hook"
+
+
+def owe(tenant, channel_id: str, message_ids: list[str], **columns) -> list[str]:
+    """Deliveries of the messages to the channel, written directly (the pipeline's planning
+    job makes them, and no job runs here), in the order given; ids returned."""
+    deliveries = [
+        Delivery(
+            id=new_id(),  # UUIDv7, made here: id order is the order given
+            chain_id=tenant.chain_id,
+            channel_id=uuid.UUID(channel_id),
+            message_id=uuid.UUID(message_id),
+            **columns,
+        )
+        for message_id in message_ids
+    ]
+    with tenant.client.application.extensions["db"].session() as session:
+        session.add_all(deliveries)
+        session.commit()
+    return [str(delivery.id) for delivery in deliveries]
 
 
 def new_uuid() -> str:

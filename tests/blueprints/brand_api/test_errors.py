@@ -8,6 +8,7 @@ import pytest
 
 from tests.blueprints.brand_api.chain_world import (
     API,
+    LOOPBACK_URL,
     ChainWorld,
     api_operations,
     api_rules,
@@ -82,6 +83,13 @@ VALID_BODIES = {
         "from_member_id": w.dealer_member_id,
         "to_member_id": w.dealer_designer_id,
     },
+    ("POST", f"{API}/groups/<uuid:group_id>/channels"): lambda w: {
+        "type": "wecom_robot",
+        "url": LOOPBACK_URL,
+    },
+    ("PATCH", f"{API}/channels/<uuid:channel_id>"): lambda w: {"name": "Renamed"},
+    ("PATCH", f"{API}/chain"): lambda w: {"quiet_hours": {"start": "21:30", "end": "07:00"}},
+    ("POST", f"{API}/broadcasts"): lambda w: {"text": "Summer sale", "tag": "vip"},
 }
 
 
@@ -114,6 +122,9 @@ def own_path(rule, world: ChainWorld) -> str:
         "order_id": world.order_id,
         "work_item_id": world.work_item_ids[0],
         "template_id": world.template_id,
+        "channel_id": world.channel_id,
+        "delivery_id": world.delivery_id,
+        "broadcast_id": world.broadcast_id,
     }
     unknown = set(rule.arguments) - set(own)
     assert not unknown, f"{rule.rule}: no own id for {unknown}; add one to own_path"
@@ -279,6 +290,11 @@ BAD_FIELDS = [
     ("POST", "/groups/{delivery_group_id}/messages",
      {"text": "Hi", "sender": "customer", "client_message_id": "x" * 101}, {"client_message_id"}),
     ("POST", "/handovers", {}, {"from_member_id", "to_member_id"}),
+    ("POST", "/broadcasts", {"text": "Hi"}, {"audience"}),
+    ("POST", "/broadcasts", {"text": " ", "tag": "", "all": "x"}, {"text", "tag", "all"}),
+    ("POST", "/broadcasts", {"text": "Hi", "tag": "vip", "all": True}, {"tag", "all"}),
+    ("POST", "/broadcasts", {"text": "Hi", "dealer_id": "{factory_id}"}, {"dealer_id"}),
+    ("GET", "/broadcasts?limit=0", None, {"limit"}),
     ("GET", "/orders?milestone=lost&limit=0&factory_id=x", None,
      {"milestone", "limit", "factory_id"}),
     ("GET", "/customers?dealer_id=x&owner_member_id=y", None, {"dealer_id", "owner_member_id"}),

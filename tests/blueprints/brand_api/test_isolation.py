@@ -13,6 +13,7 @@ from tests.blueprints.brand_api.chain_world import (
     API,
     AUTOMATIC_METHODS,
     CUSTOMER_MOBILE,
+    LOOPBACK_URL,
     ChainWorld,
     api_operations,
     api_rules,
@@ -44,6 +45,9 @@ PROBE_BODIES: dict[tuple[str, str], dict | Callable[[ChainWorld], dict] | None] 
     ("POST", f"{API}/groups/<uuid:group_id>/members"): lambda b: {"member_id": b.factory_member_id},
     ("POST", f"{API}/groups/<uuid:group_id>/messages"): {"text": "Hi", "sender": "customer"},
     ("POST", f"{API}/work-items/<uuid:work_item_id>/progress"): {"milestone": "completed"},
+    ("POST", f"{API}/groups/<uuid:group_id>/channels"): {"type": "webhook", "url": LOOPBACK_URL},
+    ("PATCH", f"{API}/channels/<uuid:channel_id>"): {"state": "paused", "name": "Taken over"},
+    ("POST", f"{API}/channels/<uuid:channel_id>/deliveries/<uuid:delivery_id>:retry"): None,
 }
 BODYLESS = {"GET", "HEAD", "DELETE"}
 
@@ -96,6 +100,8 @@ def test_every_endpoint_answers_404_to_another_chains_ids_and_changes_nothing(
     assert ("PATCH", f"{API}/members/<uuid:member_id>") in probed
     assert ("POST", f"{API}/groups/<uuid:group_id>/messages") in probed
     assert ("DELETE", f"{API}/groups/<uuid:group_id>/members/<uuid:member_id>") in probed
+    retry = f"{API}/channels/<uuid:channel_id>/deliveries/<uuid:delivery_id>:retry"
+    assert ("POST", retry) in probed
 
 
 def test_the_same_requests_succeed_for_the_owning_chain(app, acme):
@@ -423,10 +429,19 @@ REFERENCES = [
             {"json": {"from_member_id": b.dealer_member_id, "to_member_id": ref}},
         ),
     ),
+    Reference(
+        "POST",
+        f"{API}/broadcasts",
+        "dealer_id",
+        lambda a: a.dealer_id,
+        lambda b, ref: (f"{API}/broadcasts", {"json": {"text": "Stolen", "dealer_id": ref}}),
+    ),
 ]
 # Collection writes that name nothing by id; test_writes_reusing_another_chains_names_... covers
 # them: matching by custom_id or path must stay inside the chain.
 NAME_MATCHING_WRITES = {("POST", f"{API}/imports"), ("POST", f"{API}/directory-groups")}
+# Writes to the key's own chain itself, naming nothing; test_chain_settings_... covers them.
+OWN_CHAIN_WRITES = {("PATCH", f"{API}/chain")}
 
 
 def test_every_id_in_a_body_or_query_string_has_a_cross_chain_check(app):
@@ -442,6 +457,7 @@ def test_every_id_in_a_body_or_query_string_has_a_cross_chain_check(app):
 
 def test_every_collection_write_has_a_cross_chain_check(app):
     checked = {(ref.method, ref.rule) for ref in REFERENCES} | NAME_MATCHING_WRITES
+    checked |= OWN_CHAIN_WRITES
     unchecked = [
         f"{method} {rule.rule}"
         for rule, method in api_operations(app)
@@ -600,11 +616,22 @@ def test_delivery_writes_reusing_another_chains_mobile_and_references_stay_in_th
     assert chain_view(acme) == a_before
 
 
+def test_chain_settings_are_read_and_changed_in_the_keys_own_chain_only(acme, rival):
+    a_before = chain_view(acme), body(acme.tenant.get(f"{API}/chain"))
+    changes = {"name": "Taken over", "timezone": "Europe/Paris", "quiet_hours": None,
+               "broadcast_quota": 3}  # fmt: skip
+    changed = body(rival.tenant.patch(f"{API}/chain", json=changes))
+    assert changed["id"] == str(rival.tenant.chain_id)
+    assert body(rival.tenant.get(f"{API}/chain")) == changed
+    assert (chain_view(acme), body(acme.tenant.get(f"{API}/chain"))) == a_before
+
+
 DELIVERY_LISTS = {
     "customers": lambda w: [w.customer_id],
     "orders": lambda w: [w.order_id],
     "groups": lambda w: [w.delivery_group_id],
     "group-templates": lambda w: [w.default_template_id, w.template_id],
+    "broadcasts": lambda w: [w.broadcast_id],
 }
 
 

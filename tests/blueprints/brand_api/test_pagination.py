@@ -9,10 +9,12 @@ import pytest
 from blueprints.brand_api.schemas import PageArgs
 from tests.blueprints.brand_api.chain_world import (
     API,
+    LOOPBACK_URL,
     api_operations,
     argument_schemas,
     bad_fields,
     body,
+    owe,
 )
 from tests.blueprints.brand_api.delivery_world import open_shop
 
@@ -113,6 +115,23 @@ def seed_messages(tenant) -> str:
     return f"{API}/groups/{group}/messages"
 
 
+def seed_deliveries(tenant) -> str:
+    shop = open_shop(tenant)
+    group = shop.order(shop.customer()["id"], "SO-1")["group_id"]
+    for n in range(5):
+        body(shop.post_message(group, f"Question {n}"), 201)
+    hook = {"type": "webhook", "url": LOOPBACK_URL}
+    channel = body(tenant.post(f"{API}/groups/{group}/channels", json=hook), 201)["id"]
+    owe(tenant, channel, [message["id"] for message in shop.messages(group)])
+    return f"{API}/channels/{channel}/deliveries"
+
+
+def seed_broadcasts(tenant) -> str:
+    for n in range(5):
+        body(tenant.post(f"{API}/broadcasts", json={"text": f"News {n}", "all": True}), 201)
+    return f"{API}/broadcasts"
+
+
 SEEDS = {
     f"{API}/organisations": seed_organisations,
     f"{API}/organisations/<uuid:organisation_id>/members": seed_members,
@@ -126,6 +145,8 @@ SEEDS = {
     f"{API}/groups": seed_groups,
     f"{API}/group-templates": seed_group_templates,
     f"{API}/groups/<uuid:group_id>/messages": seed_messages,
+    f"{API}/broadcasts": seed_broadcasts,
+    f"{API}/channels/<uuid:channel_id>/deliveries": seed_deliveries,
 }
 
 
