@@ -15,15 +15,20 @@ from datetime import timedelta
 import httpx
 from flask import Flask, current_app, has_app_context
 
-from jobs.queues import enqueue_plan, enqueue_push, pipeline_queue
+from jobs.queues import enqueue_drain, enqueue_plan, enqueue_push, pipeline_queue
 from service import metrics
-from service.channels.pushing import PushSettings, Result, plan, push_channel, sweep
+from service.channels.pushing import PushSettings, Result, plan, push_channels, sweep
 from service.channels.urls import OutboundPolicy
 
 log = logging.getLogger(__name__)
 
-# Channels pushed at once by one job: pushes wait on the network, not on the CPU.
-PUSH_THREADS = 8
+# Outbox rows planned in one transaction, and channels claimed and recorded in one.
+DRAIN_BATCH = 500
+PUSH_BATCH = 100
+# Requests in flight at once per worker: pushes wait on the network, not on the CPU.
+SEND_THREADS = 16
+# A queued drain job is trusted to run within this; after it, another is queued.
+DRAIN_FLAG_SECONDS = 60
 
 
 class Pipeline:
@@ -40,6 +45,7 @@ class Pipeline:
             policy=OutboundPolicy.from_config(config),
         )
         self._client: httpx.Client | None = None
+        self._senders: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     @property
@@ -56,26 +62,60 @@ class Pipeline:
                 )
             return self._client
 
+    @property
+    def senders(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._senders is None:
+                self._senders = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="push")
+            return self._senders
+
+    @property
+    def _drain_flag(self) -> str:
+        return f"chain_collab:drain_queued:{self.config.queue_name}"
+
     def publish(self, outbox_ids: list[uuid.UUID]) -> None:
-        """After a commit: put its outbox rows on the queue, in batches of a job each."""
-        for start in range(0, len(outbox_ids), 500):
-            enqueue_plan(self.queue, outbox_ids[start : start + 500])
+        """After a commit: see that a drain job is queued. One queued drain serves every
+        commit until it starts (it takes all rows pending then), so a burst of commits costs
+        one job, not one each."""
+        if self.redis.client.set(self._drain_flag, 1, nx=True, ex=DRAIN_FLAG_SECONDS):
+            enqueue_drain(self.queue)
+
+    def drain(self) -> None:
+        # Cleared before reading: a commit after this queues the next drain, one before it
+        # is read below.
+        self.redis.client.delete(self._drain_flag)
+        helped = False
+        while True:
+            with self.db.session() as session:
+                touched, taken = plan(session, limit=DRAIN_BATCH)
+                session.commit()
+            if taken == DRAIN_BATCH and not helped:
+                enqueue_drain(self.queue)  # a backlog: let another worker drain beside us
+                helped = True
+            self.push(touched)
+            if taken < DRAIN_BATCH:
+                return
+
+    def plan_and_push(self, outbox_ids: list[uuid.UUID]) -> None:
+        with self.db.session() as session:
+            touched, _ = plan(session, outbox_ids)
+            session.commit()
+        self.push(touched)
 
     def push(self, channel_ids) -> None:
-        channel_ids = list(channel_ids)
-        if not channel_ids:
-            return
-        if len(channel_ids) == 1:
-            self._push_one(channel_ids[0])
-            return
-        with ThreadPoolExecutor(max_workers=min(PUSH_THREADS, len(channel_ids))) as pool:
-            for _ in pool.map(self._push_one, channel_ids):
-                pass
-
-    def _push_one(self, channel_id: uuid.UUID) -> None:
-        until = push_channel(self.db, self.client, channel_id, self.settings, on_result=self._count)
-        if until is not None:
-            enqueue_push(self.queue, channel_id, until)
+        channel_ids = sorted(channel_ids)
+        for start in range(0, len(channel_ids), PUSH_BATCH):
+            later = push_channels(
+                self.db,
+                self.client,
+                channel_ids[start : start + PUSH_BATCH],
+                self.settings,
+                on_result=self._count,
+                send_many=self.senders.map,
+            )
+            for channel_id, until in later.items():
+                if until is not None:
+                    enqueue_push(self.queue, channel_id, until)
 
     def _count(self, channel_type: str, result: Result) -> None:
         metrics.count(
@@ -118,14 +158,14 @@ def _pipeline() -> Pipeline:
     return _app_for_bare_rq.extensions["pipeline"]
 
 
+def drain() -> None:
+    """Plan and push every pending outbox row, a batch at a time."""
+    _pipeline().drain()
+
+
 def plan_and_push(outbox_ids: list[str]) -> None:
-    """Plan the deliveries an outbox batch causes, then push the channels concerned at once
-    (the common case: the first message on a quiet channel goes out with no more waiting)."""
-    pipeline = _pipeline()
-    with pipeline.db.session() as session:
-        touched = plan(session, [uuid.UUID(i) for i in outbox_ids])
-        session.commit()
-    pipeline.push(sorted(touched))
+    """Plan and push these outbox rows (the sweeper's way of handing back lost ones)."""
+    _pipeline().plan_and_push([uuid.UUID(i) for i in outbox_ids])
 
 
 def push(channel_id: str) -> None:

@@ -20,6 +20,12 @@ def pipeline_queue(redis: Redis, name: str) -> Queue:
     return Queue(name, connection=redis)
 
 
+def enqueue_drain(queue: Queue) -> None:
+    queue.enqueue(
+        "jobs.pipeline.drain", result_ttl=0, failure_ttl=FAILURE_TTL, job_timeout=JOB_TIMEOUT
+    )
+
+
 def enqueue_plan(queue: Queue, outbox_ids: list[uuid.UUID]) -> None:
     queue.enqueue(
         "jobs.pipeline.plan_and_push",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.chain.models import Chain, Member
@@ -40,7 +40,7 @@ from service.channels.schedule import (
 )
 from service.channels.urls import BlockedUrl, OutboundPolicy, check_url
 from service.customers.models import Customer
-from service.db import utcnow
+from service.db import new_id, utcnow
 from service.groups.models import DeliveryGroup, Message
 from service.outbox.models import OutboxEvent
 
@@ -67,20 +67,23 @@ def _locking(session: Session, query):
     return query
 
 
-def plan(session: Session, outbox_ids: list[uuid.UUID], now: datetime | None = None) -> set:
-    """Turn outbox rows into deliveries owed to the channels of each message's group; mark
-    the rows done. Returns the ids of the active channels that now owe something."""
+def plan(
+    session: Session,
+    outbox_ids: list[uuid.UUID] | None = None,
+    *,
+    limit: int = 500,
+    now: datetime | None = None,
+) -> tuple[set, int]:
+    """Turn outbox rows (these, or else the oldest pending) into deliveries owed to the
+    channels of each message's group, and mark the rows done. Returns the ids of the active
+    channels that now owe something, and how many rows were taken."""
     now = now or utcnow()
-    rows = session.scalars(
-        _locking(
-            session,
-            select(OutboxEvent)
-            .where(OutboxEvent.id.in_(outbox_ids), OutboxEvent.done_at.is_(None))
-            .order_by(OutboxEvent.id),
-        )
-    ).all()
+    query = select(OutboxEvent).where(OutboxEvent.done_at.is_(None))
+    if outbox_ids is not None:
+        query = query.where(OutboxEvent.id.in_(outbox_ids))
+    rows = session.scalars(_locking(session, query.order_by(OutboxEvent.id).limit(limit))).all()
     if not rows:
-        return set()
+        return set(), 0
     message_ids = [
         uuid.UUID(row.payload["message_id"]) for row in rows if row.topic == "message.posted"
     ]
@@ -129,7 +132,7 @@ def plan(session: Session, outbox_ids: list[uuid.UUID], now: datetime | None = N
     for row in rows:
         row.done_at = now
     session.flush()
-    return touched
+    return touched, len(rows)
 
 
 def _about(message, channel_id: uuid.UUID) -> bool:
@@ -139,7 +142,7 @@ def _about(message, channel_id: uuid.UUID) -> bool:
 
 @dataclass
 class Claim:
-    """A push a worker has taken: the lease, the deliveries and the requests to send."""
+    """A push a worker has taken: the channel, its deliveries and the requests to send."""
 
     channel_id: uuid.UUID
     channel_type: str
@@ -150,145 +153,205 @@ class Claim:
     started_at: datetime
 
 
-@dataclass(frozen=True)
-class Wait:
-    """Nothing to push now; `until` is when something falls due (None: nothing owed, or
-    another worker holds the channel and will look again when it is done)."""
-
-    until: datetime | None = None
-
-
 def claim(
-    session: Session, channel_id: uuid.UUID, settings: PushSettings, now: datetime | None = None
-) -> Claim | Wait:
-    """Take the channel's lease and its due deliveries, if it may push now."""
+    session: Session,
+    channel_ids: list[uuid.UUID],
+    settings: PushSettings,
+    now: datetime | None = None,
+) -> tuple[list[Claim], dict[uuid.UUID, datetime | None]]:
+    """Take the leases of the channels that may push now, with their due deliveries; a few
+    statements for the whole batch. Returns the claims, and for every other channel when it
+    should be looked at again (None: nothing owed, or another worker holds it and will look
+    again when it is done)."""
     now = now or utcnow()
     token = uuid.uuid4()
-    taken = session.execute(
-        update(Channel)
-        .where(
-            Channel.id == channel_id,
-            Channel.state == ChannelState.ACTIVE,
-            Channel.removed_at.is_(None),
-            (Channel.lease_until.is_(None)) | (Channel.lease_until <= now),
+    taken = set(
+        session.scalars(
+            update(Channel)
+            .where(
+                Channel.id.in_(channel_ids),
+                Channel.state == ChannelState.ACTIVE,
+                Channel.removed_at.is_(None),
+                (Channel.lease_until.is_(None)) | (Channel.lease_until <= now),
+            )
+            .values(lease_until=now + LEASE_MARGIN, lease_token=token)
+            .returning(Channel.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(lease_until=now + LEASE_MARGIN, lease_token=token)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    later: dict[uuid.UUID, datetime | None] = {cid: None for cid in channel_ids if cid not in taken}
     if not taken:
-        return Wait()
-    channel = session.get(Channel, channel_id, populate_existing=True)
-    due = session.scalars(
+        return [], later
+    channels = {
+        c.id: c
+        for c in session.scalars(
+            select(Channel).where(Channel.id.in_(taken)).execution_options(populate_existing=True)
+        )
+    }
+    due: dict[uuid.UUID, list[Delivery]] = {}
+    for delivery in session.scalars(
         select(Delivery)
         .where(
-            Delivery.channel_id == channel_id,
+            Delivery.channel_id.in_(taken),
             Delivery.state == DeliveryState.PENDING,
             Delivery.due_at <= now,
         )
         .order_by(Delivery.due_at, Delivery.id)
-        .limit(MAX_PER_PUSH)
-    ).all()
-    gate = _gate(session, channel, now, settings) if due else None
-    if not due or gate is not None:
-        channel.lease_until = channel.lease_token = None
-        if gate is not None:
-            # Held (coalescing, rate limit, quiet hours): due again when the gate opens, so
-            # the sweeper does not take them for lost in the meantime.
-            session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.channel_id == channel_id,
-                    Delivery.state == DeliveryState.PENDING,
-                    Delivery.due_at < gate,
-                )
-                .values(due_at=gate)
-                .execution_options(synchronize_session=False)
+        .limit(MAX_PER_PUSH * len(taken))
+    ):
+        owed = due.setdefault(delivery.channel_id, [])
+        if len(owed) < MAX_PER_PUSH:
+            owed.append(delivery)
+    chains = {
+        c.id: c
+        for c in session.scalars(
+            select(Chain).where(Chain.id.in_({c.chain_id for c in channels.values()}))
+        )
+    }
+    gates = _gates(session, [channels[cid] for cid in due], chains, now, settings)
+    idle = [cid for cid in taken if cid not in due]
+    for cid, gate in gates.items():
+        # Held (coalescing, rate limit, quiet hours): due again when the gate opens, so the
+        # sweeper does not take them for lost in the meantime.
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.channel_id == cid,
+                Delivery.state == DeliveryState.PENDING,
+                Delivery.due_at < gate,
             )
-        else:
-            gate = session.scalar(
-                select(func.min(Delivery.due_at)).where(
-                    Delivery.channel_id == channel_id, Delivery.state == DeliveryState.PENDING
-                )
-            )
-        return Wait(gate)
+            .values(due_at=gate)
+            .execution_options(synchronize_session=False)
+        )
+        later[cid] = gate
+        del due[cid]
+    later.update(next_due(session, idle))
+    for cid in idle + list(gates):
+        channels[cid].lease_until = channels[cid].lease_token = None
+    if not due:
+        session.flush()
+        return [], later
 
-    group = session.get(DeliveryGroup, channel.group_id)
-    chain = session.get(Chain, channel.chain_id)
-    messages = _outgoing(session, group, due)
-    requests = formats.build_requests(
-        channel.type, channel.url, channel.secret, messages, timezone=chain.timezone, now=now
-    )
-    channel.lease_until = now + LEASE_MARGIN + timedelta(seconds=settings.timeout * len(requests))
-    for delivery in due:
-        delivery.state = DeliveryState.SENDING
+    messages = _outgoing(session, [d for owed in due.values() for d in owed])
+    groups = {
+        g.id: g
+        for g in session.scalars(
+            select(DeliveryGroup).where(
+                DeliveryGroup.id.in_({channels[cid].group_id for cid in due})
+            )
+        )
+    }
+    claims = []
+    for cid, owed in due.items():
+        channel = channels[cid]
+        group = groups[channel.group_id]
+        requests = formats.build_requests(
+            channel.type,
+            channel.url,
+            channel.secret,
+            [messages[d.id](group) for d in owed],
+            timezone=chains[channel.chain_id].timezone,
+            now=now,
+        )
+        # The lease covers every request of the push timing out.
+        channel.lease_until = (
+            now + LEASE_MARGIN + timedelta(seconds=settings.timeout * len(requests))
+        )
+        for delivery in owed:
+            delivery.state = DeliveryState.SENDING
+        claims.append(
+            Claim(cid, channel.type, token, uuid.uuid4(), [d.id for d in owed], requests, now)
+        )
     session.flush()
-    return Claim(
-        channel_id=channel.id,
-        channel_type=channel.type,
-        lease_token=token,
-        push_id=uuid.uuid4(),
-        delivery_ids=[d.id for d in due],
-        requests=requests,
-        started_at=now,
+    return claims, later
+
+
+def next_due(session: Session, channel_ids) -> dict[uuid.UUID, datetime | None]:
+    """When each channel next owes something (None: nothing pending)."""
+    found = (
+        dict(
+            session.execute(
+                select(Delivery.channel_id, func.min(Delivery.due_at))
+                .where(
+                    Delivery.channel_id.in_(channel_ids), Delivery.state == DeliveryState.PENDING
+                )
+                .group_by(Delivery.channel_id)
+            ).all()
+        )
+        if channel_ids
+        else {}
     )
+    return {cid: found.get(cid) for cid in channel_ids}
 
 
-def _gate(
-    session: Session, channel: Channel, now: datetime, settings: PushSettings
-) -> datetime | None:
-    """When the channel may push, if not now: after the coalescing window of its last push,
-    under its rate limit, outside the chain's quiet hours for customer-facing channels."""
-    gates = []
-    if channel.last_pushed_at and now < channel.last_pushed_at + settings.coalesce_window:
-        gates.append(channel.last_pushed_at + settings.coalesce_window)
-    recent = session.execute(
-        select(func.min(DeliveryAttempt.started_at), func.max(DeliveryAttempt.requests))
+def _gates(
+    session: Session, channels: list[Channel], chains: dict, now: datetime, settings: PushSettings
+) -> dict[uuid.UUID, datetime]:
+    """The channels that may not push yet, and when they may: after the coalescing window of
+    their last push, under their rate limit, outside quiet hours if customer-facing."""
+    if not channels:
+        return {}
+    recent: dict[uuid.UUID, list] = {}
+    for cid, started, requests in session.execute(
+        select(
+            DeliveryAttempt.channel_id,
+            func.min(DeliveryAttempt.started_at),
+            func.max(DeliveryAttempt.requests),
+        )
         .where(
-            DeliveryAttempt.channel_id == channel.id,
+            DeliveryAttempt.channel_id.in_([c.id for c in channels]),
             DeliveryAttempt.started_at > now - RATE_WINDOW,
         )
-        .group_by(DeliveryAttempt.push_id)
-    ).all()
-    if limited := rate_limited_until(
-        [tuple(r) for r in recent], channel.rate_limit_per_minute, now
+        .group_by(DeliveryAttempt.channel_id, DeliveryAttempt.push_id)
     ):
-        gates.append(limited)
-    if channel.customer_facing:
-        chain = session.get(Chain, channel.chain_id)
-        quiet = quiet_until(now, chain.timezone, chain.quiet_hours_start, chain.quiet_hours_end)
-        if quiet:
-            gates.append(quiet)
-    return max(gates) if gates else None
+        recent.setdefault(cid, []).append((started, requests))
+    gates = {}
+    for channel in channels:
+        waits = []
+        if channel.last_pushed_at and now < channel.last_pushed_at + settings.coalesce_window:
+            waits.append(channel.last_pushed_at + settings.coalesce_window)
+        limited = rate_limited_until(recent.get(channel.id, []), channel.rate_limit_per_minute, now)
+        if limited:
+            waits.append(limited)
+        if channel.customer_facing:
+            chain = chains[channel.chain_id]
+            quiet = quiet_until(now, chain.timezone, chain.quiet_hours_start, chain.quiet_hours_end)
+            if quiet:
+                waits.append(quiet)
+        if waits:
+            gates[channel.id] = max(waits)
+    return gates
 
 
-def _outgoing(
-    session: Session, group: DeliveryGroup, deliveries: list[Delivery]
-) -> list[formats.OutgoingMessage]:
+def _outgoing(session: Session, deliveries: list[Delivery]) -> dict:
+    """For each delivery, a function of its group making the message to send."""
     rows = session.execute(
         select(Message, Member.name, Customer.name)
+        .join(DeliveryGroup, DeliveryGroup.id == Message.group_id)
         .outerjoin(Member, Member.id == Message.sender_member_id)
-        .outerjoin(Customer, (Customer.id == group.customer_id) & (Message.sender == "customer"))
+        .outerjoin(
+            Customer, (Customer.id == DeliveryGroup.customer_id) & (Message.sender == "customer")
+        )
         .where(Message.id.in_([d.message_id for d in deliveries]))
     ).all()
-    by_id = {message.id: (message, member, customer) for message, member, customer in rows}
-    out = []
-    for delivery in deliveries:
-        message, member_name, customer_name = by_id[delivery.message_id]
-        out.append(
-            formats.OutgoingMessage(
-                key=delivery.key,
-                message_id=str(message.id),
-                group_id=str(group.id),
-                group_name=group.name,
-                kind=message.kind,
-                sender=message.sender,
-                sender_name=member_name or customer_name,
-                text=message.text,
-                payload=message.payload,
-                created_at=message.created_at,
-            )
+    by_id = {message.id: (message, member or customer) for message, member, customer in rows}
+
+    def outgoing(delivery: Delivery):
+        message, sender_name = by_id[delivery.message_id]
+        return lambda group: formats.OutgoingMessage(
+            key=delivery.key,
+            message_id=str(message.id),
+            group_id=str(group.id),
+            group_name=group.name,
+            kind=message.kind,
+            sender=message.sender,
+            sender_name=sender_name,
+            text=message.text,
+            payload=message.payload,
+            created_at=message.created_at,
         )
-    return out
+
+    return {d.id: outgoing(d) for d in deliveries}
 
 
 @dataclass
@@ -365,39 +428,68 @@ def _read_at_most(response: httpx.Response, limit: int) -> bytes:
 
 def record(
     session: Session,
-    push: Claim,
-    result: Result,
+    pushes: list[tuple[Claim, Result]],
     now: datetime | None = None,
     rng: random.Random | None = None,
-) -> None:
-    """Keep the attempt in the delivery log, settle the deliveries, release the lease."""
+) -> dict[uuid.UUID, datetime | None]:
+    """Keep every attempt in the delivery log, settle the deliveries, release the leases.
+    Returns when each channel next owes something (None: nothing)."""
     now = now or utcnow()
-    channel = session.get(Channel, push.channel_id, populate_existing=True)
-    session.add_all(
-        DeliveryAttempt(
-            chain_id=channel.chain_id,
-            channel_id=channel.id,
-            delivery_id=delivery_id,
-            push_id=push.push_id,
-            started_at=push.started_at,
-            requests=max(result.requests, 1),
-            outcome=result.outcome,
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-            response_excerpt=result.excerpt,
-            error=result.error,
+    channel_ids = [push.channel_id for push, _ in pushes]
+    channels = {
+        c.id: c
+        for c in session.scalars(
+            select(Channel)
+            .where(Channel.id.in_(channel_ids))
+            .execution_options(populate_existing=True)
         )
-        for delivery_id in push.delivery_ids
+    }
+    session.execute(
+        insert(DeliveryAttempt),
+        [
+            {
+                "id": new_id(),
+                "chain_id": channels[push.channel_id].chain_id,
+                "channel_id": push.channel_id,
+                "delivery_id": delivery_id,
+                "push_id": push.push_id,
+                "started_at": push.started_at,
+                "requests": max(result.requests, 1),
+                "outcome": result.outcome,
+                "status_code": result.status_code,
+                "latency_ms": result.latency_ms,
+                "response_excerpt": result.excerpt,
+                "error": result.error,
+            }
+            for push, result in pushes
+            for delivery_id in push.delivery_ids
+        ],
     )
-    if channel.lease_token != push.lease_token:
-        # The lease ran out mid-push and the sweeper has handed these deliveries on: the log
-        # keeps what happened, the state is no longer ours to settle.
-        return
-    deliveries = session.scalars(
-        select(Delivery).where(
-            Delivery.id.in_(push.delivery_ids), Delivery.state == DeliveryState.SENDING
+    # A lease that ran out mid-push was handed on by the sweeper: the log keeps what
+    # happened, the state is no longer ours to settle.
+    ours = [
+        (push, result)
+        for push, result in pushes
+        if channels[push.channel_id].lease_token == push.lease_token
+    ]
+    deliveries = {
+        d.id: d
+        for d in session.scalars(
+            select(Delivery).where(
+                Delivery.id.in_([i for push, _ in ours for i in push.delivery_ids]),
+                Delivery.state == DeliveryState.SENDING,
+            )
         )
-    ).all()
+    }
+    for push, result in ours:
+        channel = channels[push.channel_id]
+        owed = [deliveries[i] for i in push.delivery_ids if i in deliveries]
+        _settle(session, channel, owed, push, result, now, rng)
+    session.flush()
+    return next_due(session, [push.channel_id for push, _ in ours])
+
+
+def _settle(session, channel, deliveries, push, result, now, rng) -> None:
     channel.lease_until = channel.lease_token = None
     channel.last_pushed_at = push.started_at
     if result.delivered:
@@ -429,7 +521,6 @@ def record(
             delivery.last_error = result.error
         if now - channel.failing_since >= PAUSE_AFTER:
             _pause(session, channel, now)
-    session.flush()
 
 
 def _disable(session: Session, channel: Channel, reason: str, now: datetime) -> None:
@@ -459,27 +550,31 @@ def _pause(session: Session, channel: Channel, now: datetime) -> None:
     )
 
 
-def push_channel(
+def push_channels(
     db,
     client: httpx.Client,
-    channel_id: uuid.UUID,
+    channel_ids: list[uuid.UUID],
     settings: PushSettings,
     on_result: Callable[[str, Result], None] | None = None,
-) -> datetime | None:
-    """Push everything due on one channel, a push at a time, until it must wait. Returns
-    when it should be looked at again (None: nothing owed, or another worker has it)."""
-    while True:
-        with db.session() as session:
-            push = claim(session, channel_id, settings)
-            session.commit()
-        if isinstance(push, Wait):
-            return push.until
-        result = send(client, push, settings)
-        if on_result:
+    send_many: Callable | None = None,
+) -> dict[uuid.UUID, datetime | None]:
+    """One round of pushes for a batch of channels: claim (one transaction), send (no
+    transaction open; `send_many` may send them side by side), record (one transaction).
+    Returns when each channel should be looked at again (None: not for now)."""
+    with db.session() as session:
+        claims, later = claim(session, channel_ids, settings)
+        session.commit()
+    if not claims:
+        return later
+    send_one = lambda push: send(client, push, settings)  # noqa: E731
+    results = list((send_many or map)(send_one, claims))
+    if on_result:
+        for push, result in zip(claims, results, strict=True):
             on_result(push.channel_type, result)
-        with db.session() as session:
-            record(session, push, result)
-            session.commit()
+    with db.session() as session:
+        later.update(record(session, list(zip(claims, results, strict=True))))
+        session.commit()
+    return later
 
 
 @dataclass(frozen=True)
