@@ -43,6 +43,7 @@ class Pipeline:
             timeout=config.delivery_timeout_seconds,
             coalesce_window=timedelta(seconds=config.coalesce_window_seconds),
             policy=OutboundPolicy.from_config(config),
+            concurrency=SEND_THREADS,
         )
         self._client: httpx.Client | None = None
         self._senders: ThreadPoolExecutor | None = None

@@ -55,6 +55,8 @@ MAX_REPLY_BYTES = 64 * 1024
 @dataclass(frozen=True)
 class PushSettings:
     timeout: float = 15.0
+    # Requests a worker has in flight at once (its sending threads).
+    concurrency: int = 1
     coalesce_window: timedelta = timedelta(seconds=10)
     policy: OutboundPolicy = field(default_factory=OutboundPolicy)
 
@@ -253,16 +255,26 @@ def claim(
             timezone=chains[channel.chain_id].timezone,
             now=now,
         )
-        # The lease covers every request of the push timing out.
-        channel.lease_until = (
-            now + LEASE_MARGIN + timedelta(seconds=settings.timeout * len(requests))
-        )
-        for delivery in owed:
-            delivery.state = DeliveryState.SENDING
         claims.append(
             Claim(cid, channel.type, token, uuid.uuid4(), [d.id for d in owed], requests, now)
         )
     session.flush()
+    # One statement each for the batch: the leases cover every request of the batch timing
+    # out, `concurrency` at a time; the deliveries are being sent.
+    requests = sum(len(c.requests) for c in claims)
+    rounds = -(-requests // settings.concurrency)
+    session.execute(
+        update(Channel)
+        .where(Channel.id.in_(due), Channel.lease_token == token)
+        .values(lease_until=now + LEASE_MARGIN + timedelta(seconds=settings.timeout * rounds))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([i for c in claims for i in c.delivery_ids]))
+        .values(state=DeliveryState.SENDING)
+        .execution_options(synchronize_session=False)
+    )
     return claims, later
 
 
@@ -481,12 +493,45 @@ def record(
             )
         )
     }
+    delivered = [(push, result) for push, result in ours if result.delivered]
+    _delivered(session, delivered, now)
     for push, result in ours:
-        channel = channels[push.channel_id]
-        owed = [deliveries[i] for i in push.delivery_ids if i in deliveries]
-        _settle(session, channel, owed, push, result, now, rng)
+        if not result.delivered:
+            channel = channels[push.channel_id]
+            owed = [deliveries[i] for i in push.delivery_ids if i in deliveries]
+            _settle(session, channel, owed, push, result, now, rng)
     session.flush()
     return next_due(session, [push.channel_id for push, _ in ours])
+
+
+def _delivered(session: Session, pushes: list[tuple[Claim, Result]], now: datetime) -> None:
+    """The common case, for the whole batch in two statements: delivered, lease released."""
+    if not pushes:
+        return
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_([i for push, _ in pushes for i in push.delivery_ids]),
+            Delivery.state == DeliveryState.SENDING,
+        )
+        .values(state=DeliveryState.DELIVERED, delivered_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    first = pushes[0][0]  # one claim: one token, one start for all
+    session.execute(
+        update(Channel)
+        .where(
+            Channel.id.in_([push.channel_id for push, _ in pushes]),
+            Channel.lease_token == first.lease_token,
+        )
+        .values(
+            lease_until=None,
+            lease_token=None,
+            last_pushed_at=first.started_at,
+            failing_since=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _settle(session, channel, deliveries, push, result, now, rng) -> None:
