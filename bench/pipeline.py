@@ -41,9 +41,9 @@ asyncio loop, so it takes little of the two cores.
               --baseline-jobs no-op jobs (`os.getpid`); and, for scale, the same no-ops on the
               pipeline's own worker (RQ's SimpleWorker). --profile then runs one worker
               in-process under cProfile on --profile-events more and prints where time goes.
-  memory      one worker; events posted --memory-sample at a time, each lot delivered before
-              the next; the worker's VmRSS (/proc/<pid>/status) is read after each lot, up to
-              --memory-jobs jobs (one job per event).
+  memory      one worker runs --memory-jobs jobs, --memory-sample at a time: pushes for the
+              bench's channels (real claims, nothing due) and the drain of 100 real events
+              per lot, delivered; its VmRSS (/proc/<pid>/status) is read after each lot.
 
 It prints the figures and never asserts on time; it exits non-zero when a request is refused,
 or a notification does not reach the group or the receiver exactly once.
@@ -89,7 +89,7 @@ from service.chain.members import add_member
 from service.chain.models import Chain
 from service.chain.organisations import add_organisation
 from service.channels.channels import create_channel
-from service.channels.models import Delivery, DeliveryState
+from service.channels.models import Channel, Delivery, DeliveryState
 from service.cli import alembic_config
 from service.config import Config
 from service.customers.customers import add_customer
@@ -746,18 +746,32 @@ def profile_worker(bench: Bench) -> None:
 
 
 def run_memory(bench: Bench) -> None:
+    """One worker runs --memory-jobs jobs: in each lot of --memory-sample, pushes for the
+    bench's channels (each a real claim: nothing is due, so a few queries) and a drain for a
+    hundred real events, delivered. Its VmRSS is read after each lot."""
     args, services = bench.args, bench.services
     services.start_web()
     [pid] = services.start_workers(1, bench.redis)
+    with bench.app.extensions["db"].session() as session:
+        channel_ids = [str(c) for c in session.scalars(select(Channel.id))]
+    queue = Queue(QUEUE, connection=bench.redis)
     samples = [(0, rss_kib(pid))]
     done = 0
     while done < args.memory_jobs:
-        events = bench.events.take(min(args.memory_sample, args.memory_jobs - done))
+        lot = min(args.memory_sample, args.memory_jobs - done)
+        events = bench.events.take(100)
         bench.receiver.take()
         bench.post("memory", single_requests(bench.world, events, services.host), len(events))
+        with bench.redis.pipeline() as pipe:
+            for n in range(lot):
+                push = channel_ids[(done + n) % len(channel_ids)]
+                queue.enqueue("jobs.pipeline.push", push, result_ttl=0, pipeline=pipe)
+            pipe.execute()
         bench.receiver.wait_for(len(events), stall_seconds=args.stall_seconds)
         bench.check_arrivals(f"memory, jobs {done:,}+", events, bench.receiver.take())
-        done += len(events)
+        while queue.count or queue.started_job_registry.count:
+            time.sleep(0.2)
+        done += lot
         samples.append((done, rss_kib(pid)))
     services.stop_workers()
     settle(bench.app, bench.redis)
