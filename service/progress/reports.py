@@ -7,15 +7,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.chain.models import Organisation
+from service.db import new_id, utcnow
 from service.errors import Invalid
 from service.orders.models import WorkItem
 from service.orders.progress import record_progress
 from service.progress.models import ProgressReport
+
+# INSERT … ON CONFLICT DO NOTHING, which both databases have.
+_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 @dataclass(frozen=True)
@@ -62,22 +67,25 @@ def record_report(
 ) -> tuple[dict, bool]:
     """Record every event of one delivery and return (answer, new). A delivery whose
     webhook-id was seen before changes nothing and returns the first answer."""
-    earlier = earlier_answer(session, factory.id, webhook_id)
-    if earlier is not None:
-        return earlier, False
-    # Claim the webhook-id before anything else: of two deliveries racing with one id, the
-    # second waits on this row and then finds it taken, having done nothing.
-    report = ProgressReport(
-        chain_id=factory.chain_id,
-        factory_id=factory.id,
-        webhook_id=webhook_id,
-        events=len(events),
-        answer={},
+    # Claim the webhook-id before anything else, in one statement: of two deliveries racing
+    # with one id, the second waits on the first's row and then finds it taken, having done
+    # nothing.
+    insert = _INSERTS[session.get_bind().dialect.name]
+    report_id = session.scalar(
+        insert(ProgressReport)
+        .values(
+            id=new_id(),
+            chain_id=factory.chain_id,
+            factory_id=factory.id,
+            webhook_id=webhook_id,
+            events=len(events),
+            answer={},
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["factory_id", "webhook_id"])
+        .returning(ProgressReport.id)
     )
-    try:
-        with session.begin_nested():
-            session.add(report)
-    except IntegrityError:
+    if report_id is None:
         return earlier_answer(session, factory.id, webhook_id), False
     results = []
     for index, event in enumerate(events):
@@ -95,6 +103,8 @@ def record_report(
         results.append(
             {"work_item": str(item.id), "milestone": event.milestone, "moved": progress.moved}
         )
-    report.answer = {"accepted": len(results), "results": results}
-    session.flush()
-    return report.answer, True
+    answer = {"accepted": len(results), "results": results}
+    session.execute(
+        update(ProgressReport).where(ProgressReport.id == report_id).values(answer=answer)
+    )
+    return answer, True
