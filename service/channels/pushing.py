@@ -48,6 +48,8 @@ from service.outbox.models import OutboxEvent
 MAX_PER_PUSH = 20
 # A lease outlives the push it covers by this much (beyond one timeout per request).
 LEASE_MARGIN = timedelta(seconds=15)
+# A channel another worker is pushing to is looked at again after this.
+BUSY_RETRY = timedelta(seconds=1)
 # Bodies read from a receiver at most: enough for any error message, never a flood.
 MAX_REPLY_BYTES = 64 * 1024
 
@@ -163,8 +165,7 @@ def claim(
 ) -> tuple[list[Claim], dict[uuid.UUID, datetime | None]]:
     """Take the leases of the channels that may push now, with their due deliveries; a few
     statements for the whole batch. Returns the claims, and for every other channel when it
-    should be looked at again (None: nothing owed, or another worker holds it and will look
-    again when it is done)."""
+    should be looked at again (None: nothing owed)."""
     now = now or utcnow()
     token = uuid.uuid4()
     taken = set(
@@ -182,6 +183,17 @@ def claim(
         )
     )
     later: dict[uuid.UUID, datetime | None] = {cid: None for cid in channel_ids if cid not in taken}
+    if later:
+        # Held by another worker, which may have looked for more to send before what made us
+        # come here was committed: look again shortly rather than leave it to the sweeper.
+        for cid in session.scalars(
+            select(Channel.id).where(
+                Channel.id.in_(later),
+                Channel.state == ChannelState.ACTIVE,
+                Channel.lease_until > now,
+            )
+        ):
+            later[cid] = now + BUSY_RETRY
     if not taken:
         return [], later
     channels = {
