@@ -35,8 +35,9 @@ class MemberRole(StrEnum):
     COORDINATOR = "coordinator"
 
 
-def _in(column: str, enum: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in enum)})"
+def one_of(column: str, values) -> str:
+    """A CHECK constraint's condition: the column holds one of these values (or enum's)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Chain(Base):
@@ -71,7 +72,7 @@ class ApiKey(Base):
 class Organisation(Base):
     __tablename__ = "organisations"
     __table_args__ = (
-        CheckConstraint(_in("kind", OrganisationKind), name="kind"),
+        CheckConstraint(one_of("kind", OrganisationKind), name="kind"),
         # custom_id is the importer's key: unique among the organisations still in the chain.
         Index(
             "uq_organisations_chain_id_custom_id",
@@ -100,7 +101,7 @@ class Organisation(Base):
 class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
-        CheckConstraint(_in("role", MemberRole), name="role"),
+        CheckConstraint(one_of("role", MemberRole), name="role"),
         Index("ix_members_organisation_id", "organisation_id", "id"),
         Index("ix_members_chain_id", "chain_id", "id"),
         # The e-mail is the portal login: one live member per address.

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.chain.models import one_of
 from service.db import Base, UTCDateTime, new_id, utcnow
 
 CHANNEL_TYPES = ("wecom_robot", "feishu_robot", "dingtalk_robot", "slack", "webhook")
@@ -38,17 +39,13 @@ class DeliveryState(StrEnum):
     FAILED = "failed"  # given up: the channel is gone or was removed
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
 class Channel(Base):
     """An outside place one delivery group's messages are pushed to."""
 
     __tablename__ = "channels"
     __table_args__ = (
-        CheckConstraint(_in("type", CHANNEL_TYPES), name="type"),
-        CheckConstraint(_in("state", ChannelState), name="state"),
+        CheckConstraint(one_of("type", CHANNEL_TYPES), name="type"),
+        CheckConstraint(one_of("state", ChannelState), name="state"),
         CheckConstraint("rate_limit_per_minute BETWEEN 1 AND 6000", name="rate_limit"),
         Index("ix_channels_group_id", "group_id", "id"),
     )
@@ -82,7 +79,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("channel_id", "message_id"),
-        CheckConstraint(_in("state", DeliveryState), name="state"),
+        CheckConstraint(one_of("state", DeliveryState), name="state"),
         # A push takes its channel's due deliveries; the sweeper looks for overdue ones.
         Index(
             "ix_deliveries_channel_due",
