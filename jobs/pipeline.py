@@ -1,4 +1,5 @@
-"""The notification pipeline's jobs: plan an outbox batch and push it, push a channel, sweep.
+"""The notification pipeline's jobs: drain the outbox (plan deliveries, push them), plan
+given rows, push a channel, sweep.
 
 A job runs with the app that enqueued it in mind: inside `flask --app wsgi worker` it uses
 that app; under a bare `rq worker` it builds one from the environment, once per process.

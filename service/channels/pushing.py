@@ -1,5 +1,6 @@
-"""The pipeline's two steps after commit: plan (outbox row → one delivery per channel of the
-group) and push (a channel's due deliveries → one HTTP push, recorded). Plus the sweeper.
+"""The pipeline's two steps after commit: plan (outbox rows → one delivery per channel of
+the group) and push (each channel's due deliveries → one HTTP push, recorded), both a batch
+at a time. Plus the sweeper.
 
 Why nothing is lost and nothing is pushed twice:
 - planning marks the outbox row done in the same transaction that writes the deliveries, and
