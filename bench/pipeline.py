@@ -837,16 +837,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 @contextmanager
 def bench_environment(args) -> object:
     """The variables create_app reads, for this process and the servers it starts."""
-    with tempfile.TemporaryDirectory(prefix="chain-collab-pipeline-") as instance:
-        os.environ.update(
-            DATABASE_URL=args.database_url,
-            REDIS_URL=args.redis_url,
-            QUEUE_NAME=QUEUE,
-            OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8",
-            SECRET_KEY="bench-pipeline",
-            INSTANCE_PATH=instance,
-        )
-        yield instance
+    # Kept after the run: the logs of the web, the workers and the baselines are in it.
+    instance = tempfile.mkdtemp(prefix="chain-collab-pipeline-")
+    os.environ.update(
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        QUEUE_NAME=QUEUE,
+        OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8",
+        SECRET_KEY="bench-pipeline",
+        INSTANCE_PATH=instance,
+    )
+    yield instance
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from service.chain.models import Organisation
 from service.db import new_id, utcnow
 from service.errors import Invalid
-from service.orders.models import WorkItem
+from service.orders.models import Order, WorkItem
 from service.orders.progress import record_progress
 from service.progress.models import ProgressReport
 
@@ -87,10 +87,22 @@ def record_report(
     )
     if report_id is None:
         return earlier_answer(session, factory.id, webhook_id), False
+    items = [
+        _work_item(
+            session, factory, event.work_item, f"events[{i}].work_item" if batch else "work_item"
+        )
+        for i, event in enumerate(events)
+    ]
+    # Lock every order concerned up front, in one order: two reports naming the same orders
+    # in a different order then wait for each other instead of deadlocking.
+    session.execute(
+        select(Order.id)
+        .where(Order.id.in_({item.order_id for item in items}))
+        .order_by(Order.id)
+        .with_for_update()
+    )
     results = []
-    for index, event in enumerate(events):
-        where = f"events[{index}].work_item" if batch else "work_item"
-        item = _work_item(session, factory, event.work_item, where)
+    for item, event in zip(items, events, strict=True):
         progress = record_progress(
             session,
             work_item=item,
