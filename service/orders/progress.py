@@ -46,14 +46,20 @@ def record_progress(
     occurred_at: datetime | None = None,
     note: str = "",
     eta: datetime | None = None,
+    order_locked: bool = False,
 ) -> Progress:
     """Record that `work_item` reached `milestone`. Reports arrive out of order: one behind
     what we know (an earlier milestone, or the same one again) goes in the timeline as
     late and changes nothing else, so the milestone never moves back and the customer
-    hears of each step once."""
+    hears of each step once. The order's row lock is taken first (by the caller when it
+    passes order_locked, having locked several orders in one order)."""
     if milestone not in RANK:
         raise Invalid.field("milestone", f"Unknown milestone; one of {', '.join(RANK)}.")
     occurred_at = occurred_at or utcnow()
+    if not order_locked:
+        # Writers of an order's items hold its lock; judge against the item as it is now.
+        session.get(Order, work_item.order_id, with_for_update=True)
+        session.refresh(work_item)
     moved = RANK[milestone] > RANK[work_item.milestone]
     entry = TimelineEntry(
         chain_id=work_item.chain_id,
@@ -74,7 +80,7 @@ def record_progress(
     work_item.milestone, work_item.milestone_at = milestone, occurred_at
     if eta is not None:
         work_item.eta = eta
-    order = session.get(Order, work_item.order_id, with_for_update=True)
+    order = session.get(Order, work_item.order_id)  # locked above, or by the caller
     session.flush()
     items = session.scalars(select(WorkItem.milestone).where(WorkItem.order_id == order.id)).all()
     new_order_milestone = order_milestone(list(items))

@@ -101,6 +101,13 @@ def record_report(
         .order_by(Order.id)
         .with_for_update()
     )
+    # Read the items again under those locks: a report committed while we waited may have
+    # moved them on, and a milestone must be judged against what is now known.
+    session.scalars(
+        select(WorkItem)
+        .where(WorkItem.id.in_({item.id for item in items}))
+        .execution_options(populate_existing=True)
+    ).all()
     results = []
     for item, event in zip(items, events, strict=True):
         progress = record_progress(
@@ -111,6 +118,7 @@ def record_report(
             occurred_at=event.occurred_at,
             note=event.note,
             eta=event.eta,
+            order_locked=True,
         )
         results.append(
             {"work_item": str(item.id), "milestone": event.milestone, "moved": progress.moved}

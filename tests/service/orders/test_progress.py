@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.errors import Invalid, NotFound
 from service.groups.models import Message
-from service.orders.models import TimelineEntry
+from service.orders.models import TimelineEntry, WorkItem
 from service.orders.orders import timeline
 from service.orders.progress import get_work_item, record_progress
 from service.outbox.models import OutboxEvent
+from tests.service.customers.chain_world import build_chain_world, delete_chain, race
 
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -181,3 +183,39 @@ def test_work_item_of_another_chain_is_not_found(acme, rival, placed):
     with pytest.raises(NotFound):
         get_work_item(rival.session, rival.id, panels.id)
     assert get_work_item(acme.session, acme.id, panels.id) is panels
+
+
+# Two reports on one work item at once (PostgreSQL: SQLite serialises writers anyway)
+
+
+@pytest.fixture
+def racing_with_factories(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): this race cannot happen there.")
+    with Session(engine, expire_on_commit=False) as session:
+        world = build_chain_world(session, "Race Home")
+        order, _ = world.order(world.customer(), reference="SO-RACE")
+        session.commit()
+    yield order.items[0].id
+    delete_chain(engine, world.id)
+
+
+def test_a_report_overtaken_while_it_waited_is_judged_late(engine, racing_with_factories):
+    item_id = racing_with_factories
+
+    def reporting(milestone):
+        def work(session):
+            item = session.get(WorkItem, item_id)  # read before the other commits
+            return record_progress(
+                session, work_item=item, milestone=milestone, actor="factory:test"
+            )
+
+        return work
+
+    with Session(engine) as first, Session(engine) as second:
+        reporting("shipped")(first)  # holds the order's lock, not committed yet
+        behind = race(engine, first, second, reporting("in_production"))
+
+    assert not behind.moved  # judged against "shipped", not the "received" it first read
+    with Session(engine) as check:
+        assert check.get(WorkItem, item_id).milestone == "shipped"
