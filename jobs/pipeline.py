@@ -122,7 +122,7 @@ class Pipeline:
     def _count(self, channel_type: str, result: Result) -> None:
         metrics.count(
             self.redis.client,
-            "chain_collab_pushes_total",
+            metrics.PUSHES,
             type=channel_type,
             outcome=result.outcome,
         )

@@ -247,7 +247,6 @@ def claim(
         session.flush()
         return [], later
 
-    messages = _outgoing(session, [d for owed in due.values() for d in owed])
     groups = {
         g.id: g
         for g in session.scalars(
@@ -256,15 +255,15 @@ def claim(
             )
         )
     }
+    messages = _outgoing(session, [d for owed in due.values() for d in owed], groups)
     claims = []
     for cid, owed in due.items():
         channel = channels[cid]
-        group = groups[channel.group_id]
         requests = formats.build_requests(
             channel.type,
             channel.url,
             channel.secret,
-            [messages[d.id](group) for d in owed],
+            [messages[d.id] for d in owed],
             timezone=chains[channel.chain_id].timezone,
             now=now,
         )
@@ -348,8 +347,10 @@ def _gates(
     return gates
 
 
-def _outgoing(session: Session, deliveries: list[Delivery]) -> dict:
-    """For each delivery, a function of its group making the message to send."""
+def _outgoing(
+    session: Session, deliveries: list[Delivery], groups: dict[uuid.UUID, DeliveryGroup]
+) -> dict[uuid.UUID, formats.OutgoingMessage]:
+    """Each delivery's message as it is sent, by delivery id."""
     rows = session.execute(
         select(Message, Member.name, Customer.name)
         .join(DeliveryGroup, DeliveryGroup.id == Message.group_id)
@@ -360,10 +361,11 @@ def _outgoing(session: Session, deliveries: list[Delivery]) -> dict:
         .where(Message.id.in_([d.message_id for d in deliveries]))
     ).all()
     by_id = {message.id: (message, member or customer) for message, member, customer in rows}
-
-    def outgoing(delivery: Delivery):
+    outgoing = {}
+    for delivery in deliveries:
         message, sender_name = by_id[delivery.message_id]
-        return lambda group: formats.OutgoingMessage(
+        group = groups[message.group_id]
+        outgoing[delivery.id] = formats.OutgoingMessage(
             key=delivery.key,
             message_id=str(message.id),
             group_id=str(group.id),
@@ -375,8 +377,7 @@ def _outgoing(session: Session, deliveries: list[Delivery]) -> dict:
             payload=message.payload,
             created_at=message.created_at,
         )
-
-    return {d.id: outgoing(d) for d in deliveries}
+    return outgoing
 
 
 @dataclass
@@ -497,22 +498,21 @@ def record(
         for push, result in pushes
         if channels[push.channel_id].lease_token == push.lease_token
     ]
-    deliveries = {
-        d.id: d
-        for d in session.scalars(
-            select(Delivery).where(
-                Delivery.id.in_([i for push, _ in ours for i in push.delivery_ids]),
-                Delivery.state == DeliveryState.SENDING,
+    _delivered(session, [(push, result) for push, result in ours if result.delivered], now)
+    failed = [(push, result) for push, result in ours if not result.delivered]
+    if failed:
+        deliveries = {
+            d.id: d
+            for d in session.scalars(
+                select(Delivery).where(
+                    Delivery.id.in_([i for push, _ in failed for i in push.delivery_ids]),
+                    Delivery.state == DeliveryState.SENDING,
+                )
             )
-        )
-    }
-    delivered = [(push, result) for push, result in ours if result.delivered]
-    _delivered(session, delivered, now)
-    for push, result in ours:
-        if not result.delivered:
-            channel = channels[push.channel_id]
+        }
+        for push, result in failed:
             owed = [deliveries[i] for i in push.delivery_ids if i in deliveries]
-            _settle(session, channel, owed, push, result, now, rng)
+            _failed(session, channels[push.channel_id], owed, push, result, now, rng)
     session.flush()
     return next_due(session, [push.channel_id for push, _ in ours])
 
@@ -547,16 +547,11 @@ def _delivered(session: Session, pushes: list[tuple[Claim, Result]], now: dateti
     )
 
 
-def _settle(session, channel, deliveries, push, result, now, rng) -> None:
+def _failed(session, channel, deliveries, push, result, now, rng) -> None:
+    """A push that did not go through: disable, wait as told, or back off and maybe pause."""
     channel.lease_until = channel.lease_token = None
     channel.last_pushed_at = push.started_at
-    if result.delivered:
-        channel.failing_since = None
-        for delivery in deliveries:
-            delivery.state = DeliveryState.DELIVERED
-            delivery.delivered_at = now
-            delivery.last_error = None
-    elif result.outcome == "gone":
+    if result.outcome == "gone":
         _disable(session, channel, result.error or "The endpoint answered 410 Gone.", now)
         for delivery in deliveries:
             delivery.state = DeliveryState.FAILED
