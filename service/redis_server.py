@@ -76,12 +76,19 @@ def ensure_embedded_redis(instance_path: Path) -> str:
             ],
             check=True,
         )  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not _answers(socket_path):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Embedded Redis did not start; see {instance_path}/redis.log")
-            time.sleep(0.05)
+        if not wait_until_answering(socket_path):
+            raise RuntimeError(f"Embedded Redis did not start; see {instance_path}/redis.log")
     return url
+
+
+def wait_until_answering(socket_path: Path, timeout: float = START_TIMEOUT_SECONDS) -> bool:
+    """Whether a Redis server started on `socket_path` answers within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not _answers(socket_path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def stop_embedded_redis(instance_path: Path) -> None:

@@ -18,17 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.app import create_app
-from service.chain.chains import create_chain
-from service.chain.members import add_member
-from service.chain.organisations import add_organisation
 from service.channels.channels import create_channel
 from service.channels.models import Channel, Delivery, DeliveryAttempt
-from service.customers.customers import add_customer
 from service.db import utcnow
-from service.groups.groups import group_of_customer
 from service.models import metadata
-from service.orders.orders import ItemRequest, place_order
 from tests.blueprints.factory_webhooks.test_progress_webhook import sign
+from tests.one_order import place_one_order
 
 WAIT_SECONDS = 10  # how long a test waits for something that should happen at once
 
@@ -237,25 +232,12 @@ def world(pipeline_app) -> World:
 def make_world(app) -> World:
     db = app.extensions["db"]
     with db.session() as session:
-        chain, _ = create_chain(session, name="Acme Home")
-        dealer, _ = add_organisation(session, chain_id=chain.id, kind="dealer", name="Pudong")
-        factory, secret = add_organisation(
-            session, chain_id=chain.id, kind="factory", name="Foshan"
-        )
-        owner = add_member(
-            session, chain_id=chain.id, organisation_id=dealer.id, name="Wang", role="admin"
-        )
-        customer, _ = add_customer(
-            session, chain_id=chain.id, name="Zhang San", mobile="13912345678",
-            dealer_id=dealer.id, owner_member_id=owner.id,
-        )  # fmt: skip
-        order, _, _ = place_order(
-            session, chain_id=chain.id, customer_id=customer.id, dealer_id=dealer.id,
-            reference="SO-1", items=[ItemRequest(factory.id, "Sofa frame", 1, "FS-77")],
-        )  # fmt: skip
-        group = group_of_customer(session, customer.id)
+        placed = place_one_order(session, [("Foshan", "Sofa frame", 1, "FS-77")])
         session.commit()
-        world = World(app, chain.id, group.id, factory.id, secret, order.items[0].id)
+        factory, secret = placed.factories["Foshan"]
+        world = World(
+            app, placed.chain.id, placed.group.id, factory.id, secret, placed.order.items[0].id
+        )
     # The welcome message and the order's setup are history: start from an empty queue.
     world.run_jobs()
     return world

@@ -17,7 +17,7 @@ from jobs.pipeline import plan_and_push
 from service.app import create_app
 from service.channels.models import Channel, DeliveryState
 from service.outbox.models import OutboxEvent
-from service.redis_server import redis_binary
+from service.redis_server import redis_binary, wait_until_answering
 from tests.pipeline.conftest import Answer, later, make_world
 
 
@@ -199,18 +199,8 @@ def test_jobs_lost_in_a_redis_restart_are_found_by_the_sweeper(config, engine, t
 
 
 def _wait_for_socket(path):
-    import time
-
-    import redis
-
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if redis.Redis(unix_socket_path=str(path)).ping():
-                return
-        except (redis.ConnectionError, FileNotFoundError):
-            time.sleep(0.02)
-    pytest.fail("redis-server did not start")
+    if not wait_until_answering(path):
+        pytest.fail("redis-server did not start")
 
 
 def test_a_crash_between_commit_and_enqueue_loses_nothing(world, receiver, monkeypatch):

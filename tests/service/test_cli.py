@@ -118,27 +118,11 @@ def test_db_upgrade_builds_an_empty_database(tmp_path):
 
 def _chain_with_history(session):
     """A chain with one delivery group: its welcome message and two posts."""
-    from service.chain.chains import create_chain
-    from service.chain.members import add_member
-    from service.chain.organisations import add_organisation
-    from service.customers.customers import add_customer
     from service.groups.messages import post_message
-    from service.orders.orders import ItemRequest, place_order
+    from tests.one_order import place_one_order
 
-    chain, _ = create_chain(session, name="Acme Home")
-    dealer, _ = add_organisation(session, chain_id=chain.id, kind="dealer", name="Pudong")
-    factory, _ = add_organisation(session, chain_id=chain.id, kind="factory", name="Foshan")
-    owner = add_member(
-        session, chain_id=chain.id, organisation_id=dealer.id, name="Wang", role="admin"
-    )
-    customer, _ = add_customer(
-        session, chain_id=chain.id, name="Zhang San", mobile="13912345678",
-        dealer_id=dealer.id, owner_member_id=owner.id,
-    )  # fmt: skip
-    _, group, _ = place_order(
-        session, chain_id=chain.id, customer_id=customer.id, dealer_id=dealer.id,
-        reference="SO-1", items=[ItemRequest(factory.id, "Sofa", 1)],
-    )  # fmt: skip
+    world = place_one_order(session, [("Foshan", "Sofa", 1, None)])
+    chain, group = world.chain, world.group
     for text in ("When is delivery?", "Next week, 周二"):
         post_message(session, group=group, text=text, sender="customer")
     session.commit()

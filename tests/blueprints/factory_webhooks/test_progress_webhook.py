@@ -13,15 +13,12 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from service.chain.chains import create_chain
-from service.chain.members import add_member
-from service.chain.organisations import add_organisation, rotate_webhook_secret
-from service.customers.customers import add_customer
+from service.chain.organisations import rotate_webhook_secret
 from service.groups.models import Message
 from service.orders.models import TimelineEntry, WorkItem
-from service.orders.orders import ItemRequest, place_order
 from service.outbox.models import OutboxEvent
 from service.progress.models import ProgressReport
+from tests.one_order import place_one_order
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -41,27 +38,12 @@ class Factory:
 
 @pytest.fixture
 def factory(session):
-    chain, _ = create_chain(session, name="Acme Home")
-    dealer, _ = add_organisation(session, chain_id=chain.id, kind="dealer", name="Pudong")
-    frames, secret = add_organisation(session, chain_id=chain.id, kind="factory", name="Foshan")
-    other, _ = add_organisation(session, chain_id=chain.id, kind="factory", name="Dongguan")
-    owner = add_member(
-        session, chain_id=chain.id, organisation_id=dealer.id, name="Wang", role="admin"
+    world = place_one_order(
+        session, [("Foshan", "Sofa frame", 1, "FS-77"), ("Dongguan", "Cushions", 4, None)]
     )
-    customer, _ = add_customer(
-        session, chain_id=chain.id, name="Zhang San", mobile="13912345678",
-        dealer_id=dealer.id, owner_member_id=owner.id,
-    )  # fmt: skip
-    order, _, _ = place_order(
-        session, chain_id=chain.id, customer_id=customer.id, dealer_id=dealer.id,
-        reference="SO-1",
-        items=[
-            ItemRequest(frames.id, "Sofa frame", 1, "FS-77"),
-            ItemRequest(other.id, "Cushions", 4),
-        ],
-    )  # fmt: skip
     session.commit()
-    frame, cushion = order.items
+    frames, secret = world.factories["Foshan"]
+    frame, cushion = world.order.items
     return Factory(frames.id, secret, str(frame.id), str(cushion.id))
 
 
