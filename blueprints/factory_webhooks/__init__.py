@@ -14,11 +14,10 @@ from blueprints.brand_api.schemas import Text
 from blueprints.factory_webhooks.signatures import signed_by_any
 from blueprints.metrics import redis_client
 from service import metrics
-from service.chain.models import Organisation, OrganisationKind
-from service.chain.organisations import active_webhook_secrets
+from service.chain.organisations import factory_webhook_secrets
 from service.errors import DomainError
 from service.orders.milestones import MILESTONES
-from service.progress.reports import Event, earlier_answer, record_report
+from service.progress.reports import Event, record_report
 
 bp = Blueprint("factory_webhooks", __name__, url_prefix="/webhooks")
 
@@ -69,10 +68,10 @@ def progress(factory_id: uuid.UUID):
     if len(body) > MAX_BODY:
         return _too_large()
 
-    factory = db().get(Organisation, factory_id)
-    if factory is None or factory.kind != OrganisationKind.FACTORY or factory.removed_at:
-        return _unauthorized()  # nothing to verify against; say no more than for a bad signature
-    if not signed_by_any(active_webhook_secrets(db(), factory.id), body, dict(request.headers)):
+    chain_id, secrets = factory_webhook_secrets(db(), factory_id)
+    # An unknown or removed factory has nothing to verify against: say no more than for a
+    # bad signature.
+    if not signed_by_any(secrets, body, dict(request.headers)):
         return _unauthorized()
 
     webhook_id = request.headers["webhook-id"]
@@ -80,9 +79,6 @@ def progress(factory_id: uuid.UUID):
         return _rejected(
             400, "bad_request", f"webhook-id must be at most {MAX_WEBHOOK_ID} printable characters."
         )
-    earlier = earlier_answer(db(), factory.id, webhook_id)
-    if earlier is not None:
-        return jsonify(earlier), 200
 
     try:
         payload = request.json_module.loads(body)
@@ -99,7 +95,8 @@ def progress(factory_id: uuid.UUID):
     try:
         answer, new = record_report(
             db(),
-            factory=factory,
+            factory_id=factory_id,
+            chain_id=chain_id,
             webhook_id=webhook_id,
             events=[Event(**event) for event in loaded["events"]],
             batch=batch,

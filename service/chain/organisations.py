@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.chain.directory_groups import get_group, in_subtrees, place_organisation
@@ -193,18 +193,43 @@ def rotate_webhook_secret(
     return _new_webhook_secret(session, organisation.id), previous_until
 
 
+def _unexpired(now: datetime | None):
+    now = now or utcnow()
+    return or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > now)
+
+
 def active_webhook_secrets(
     session: Session, organisation_id: uuid.UUID, *, now: datetime | None = None
 ) -> list[str]:
     """Every secret a factory's webhook may be signed with right now, newest first."""
-    now = now or utcnow()
     return list(
         session.scalars(
             select(WebhookSecret.secret)
-            .where(
-                WebhookSecret.organisation_id == organisation_id,
-                or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > now),
-            )
+            .where(WebhookSecret.organisation_id == organisation_id, _unexpired(now))
             .order_by(WebhookSecret.id.desc())
         )
     )
+
+
+_FACTORY_SECRETS = (
+    select(Organisation.chain_id, WebhookSecret.secret)
+    .join(WebhookSecret, WebhookSecret.organisation_id == Organisation.id)
+    .where(
+        Organisation.id == bindparam("factory_id"),
+        Organisation.kind == OrganisationKind.FACTORY,
+        Organisation.removed_at.is_(None),
+        or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > bindparam("now")),
+    )
+    .order_by(WebhookSecret.id.desc())
+)
+
+
+def factory_webhook_secrets(
+    session: Session, factory_id: uuid.UUID, *, now: datetime | None = None
+) -> tuple[uuid.UUID | None, list[str]]:
+    """(chain id, active secrets newest first) of a factory still in its chain, in one
+    query; (None, []) for any other organisation or id."""
+    rows = session.execute(
+        _FACTORY_SECRETS, {"factory_id": factory_id, "now": now or utcnow()}
+    ).all()
+    return (rows[0].chain_id if rows else None), [row.secret for row in rows]

@@ -1,31 +1,96 @@
-"""Progress: a work item reaches a milestone. Used by the brand API and, later, by factories'
-signed webhooks; both call record_progress inside their one transaction."""
+"""Progress: work items reach milestones. The brand API reports one step at a time, factories'
+signed webhooks one or a batch; both go through the same three steps inside their one
+transaction:
+
+    lock_work_items   lock the orders concerned, in id order, and read their items as they
+                      are under those locks (two statements);
+    judge             decide, in memory, what each reported step changes;
+    apply             write it all: a few set-wise statements, however many steps.
+
+Set-wise and in plain SQL (not the unit of work) because this is the hottest write path:
+a factory's webhook must cost little more than one INSERT.
+"""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from service.db import utcnow
+from service.db import UTCDateTime, new_id, utcnow
 from service.errors import Invalid, no_such
-from service.groups.groups import group_of_customer
-from service.groups.messages import post_system_message
-from service.groups.models import Message
+from service.groups.messages import MAX_TEXT
+from service.groups.models import DeliveryGroup, Message
 from service.orders.milestones import LABELS, RANK, order_milestone
 from service.orders.models import Order, TimelineEntry, WorkItem
-from service.outbox.outbox import emit
+from service.outbox.outbox import emit_many
 
 
 @dataclass(frozen=True)
-class Progress:
-    work_item: WorkItem
+class Report:
+    """One reported step: `work_item_id` reached `milestone`."""
+
+    work_item_id: uuid.UUID
+    milestone: str
+    occurred_at: datetime | None = None
+    note: str = ""
+    eta: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one report changed."""
+
+    work_item_id: uuid.UUID
+    milestone: str
     moved: bool  # False for a late or repeated report: recorded, nothing else changes
     order_milestone_changed: bool
-    notification: Message | None
+    notification_id: uuid.UUID | None
+
+
+@dataclass
+class LockedItem:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    factory_id: uuid.UUID
+    factory_reference: str | None
+    description: str
+    milestone: str
+
+
+@dataclass(frozen=True)
+class LockedOrder:
+    id: uuid.UUID
+    chain_id: uuid.UUID
+    reference: str
+    milestone: str
+    group_id: uuid.UUID | None  # the customer's delivery group
+
+
+@dataclass
+class Locked:
+    """Orders whose row locks this transaction holds, with every one of their items."""
+
+    orders: dict[uuid.UUID, LockedOrder]
+    items: dict[uuid.UUID, LockedItem]
+
+
+@dataclass
+class Plan:
+    """The rows `apply` writes, and each report's step."""
+
+    steps: list[Step] = field(default_factory=list)
+    timeline: list[dict] = field(default_factory=list)
+    items: dict[uuid.UUID, dict] = field(default_factory=dict)
+    orders: dict[uuid.UUID, dict] = field(default_factory=dict)
+    messages: list[dict] = field(default_factory=list)
+    outbox: list[dict] = field(default_factory=list)
 
 
 def get_work_item(
@@ -37,6 +102,215 @@ def get_work_item(
     return item
 
 
+@functools.cache
+def _lock_orders(which: ColumnElement[bool]):
+    return (
+        select(
+            Order.id,
+            Order.chain_id,
+            Order.reference,
+            Order.milestone,
+            DeliveryGroup.id.label("group_id"),
+        )
+        .outerjoin(DeliveryGroup, DeliveryGroup.customer_id == Order.customer_id)
+        .where(Order.id.in_(select(WorkItem.order_id).where(which)))
+        .order_by(Order.id)
+        .with_for_update(of=Order.__table__)
+    )
+
+
+_ITEMS_OF_ORDERS = (
+    select(
+        WorkItem.id,
+        WorkItem.order_id,
+        WorkItem.factory_id,
+        WorkItem.factory_reference,
+        WorkItem.description,
+        WorkItem.milestone,
+    )
+    .where(WorkItem.order_id.in_(bindparam("orders", expanding=True)))
+    .order_by(WorkItem.order_id, WorkItem.position)
+)
+
+# Which items `record_progress` reports on: the one it is given.
+_THE_ITEM = WorkItem.id == bindparam("work_item_id")
+
+
+def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> Locked:
+    """Lock the orders of the work items matching `which` (a module-level condition, its
+    bind parameters given as keywords), and read every item of those orders. Writers of an
+    order's items all hold its lock; taking several in id order means two reports naming
+    the same orders wait for each other instead of deadlocking. The items are read after
+    the locks are held, so a report committed meanwhile is seen."""
+    session.flush()  # the statements below bypass the unit of work: let them see its changes
+    connection = session.connection()
+    orders = {row.id: LockedOrder(*row) for row in connection.execute(_lock_orders(which), params)}
+    items = {}
+    if orders:
+        items = {
+            row.id: LockedItem(*row)
+            for row in connection.execute(_ITEMS_OF_ORDERS, {"orders": list(orders)})
+        }
+    return Locked(orders, items)
+
+
+def judge(locked: Locked, reports: list[Report], *, actor: str) -> Plan:
+    """Decide what each report changes, in the order given. Reports arrive out of order: one
+    behind what is known (an earlier milestone, or the same one again) goes in the timeline
+    as late and changes nothing else, so no milestone moves back and the customer hears of
+    each step once. Every report's work item must be in `locked`."""
+    now = utcnow()
+    plan = Plan()
+    milestones = {item.id: item.milestone for item in locked.items.values()}
+    order_milestones = {order.id: order.milestone for order in locked.orders.values()}
+    items_of = defaultdict(list)
+    for item in locked.items.values():
+        items_of[item.order_id].append(item.id)
+
+    for report in reports:
+        if report.milestone not in RANK:
+            raise Invalid.field("milestone", f"Unknown milestone; one of {', '.join(RANK)}.")
+        item = locked.items[report.work_item_id]
+        order = locked.orders[item.order_id]
+        occurred_at = report.occurred_at or now
+        moved = RANK[report.milestone] > RANK[milestones[item.id]]
+        plan.timeline.append(
+            _entry(order, item.id, report.milestone, actor, occurred_at, report, late=not moved)
+        )
+        if not moved:
+            plan.steps.append(Step(item.id, report.milestone, False, False, None))
+            continue
+
+        milestones[item.id] = report.milestone
+        changes = plan.items.setdefault(item.id, {"_id": item.id, "_eta": None})
+        changes.update(_milestone=report.milestone, _milestone_at=occurred_at)
+        changes["_eta"] = report.eta or changes["_eta"]
+        now_at = order_milestone([milestones[i] for i in items_of[order.id]])
+        order_changed = now_at != order_milestones[order.id]
+        order_milestones[order.id] = now_at
+        plan.orders[order.id] = {"_id": order.id, "_milestone": now_at, "_updated_at": now}
+        if order_changed:
+            plan.timeline.append(_entry(order, None, now_at, "system", occurred_at, None))
+        notification_id = _notify(plan, order, item, report, now_at)
+        plan.outbox.append(
+            {
+                "chain_id": order.chain_id,
+                "topic": "milestone.changed",
+                "payload": {
+                    "order_id": str(order.id),
+                    "work_item_id": str(item.id),
+                    "milestone": report.milestone,
+                    "order_milestone": now_at,
+                    "occurred_at": occurred_at.isoformat(),
+                },
+            }
+        )
+        plan.steps.append(Step(item.id, report.milestone, True, order_changed, notification_id))
+    return plan
+
+
+def _entry(order, item_id, milestone, actor, occurred_at, report, *, late=False) -> dict:
+    return {
+        "id": new_id(),  # ids are time-ordered: the timeline reads in the order judged
+        "chain_id": order.chain_id,
+        "order_id": order.id,
+        "work_item_id": item_id,
+        "milestone": milestone,
+        "actor": actor,
+        "occurred_at": occurred_at,
+        "note": report.note if report else "",
+        "eta": report.eta if report else None,
+        "late": late,
+    }
+
+
+def _notify(
+    plan: Plan, order: LockedOrder, item: LockedItem, report: Report, order_now_at: str
+) -> uuid.UUID | None:
+    if order.group_id is None:
+        return None
+    text = f"Order {order.reference}: {item.description} — {LABELS[report.milestone]}."
+    if report.eta is not None:
+        text += f" Expected {report.eta:%Y-%m-%d}."
+    if report.note:
+        text += f" {report.note}"
+    message_id = new_id()
+    plan.messages.append(
+        {
+            "id": message_id,
+            "chain_id": order.chain_id,
+            "group_id": order.group_id,
+            "sender": "system",
+            "kind": "notification",
+            "text": text[:MAX_TEXT],
+            "payload": {
+                "order_id": str(order.id),
+                "order_reference": order.reference,
+                "work_item_id": str(item.id),
+                "milestone": report.milestone,
+                "order_milestone": order_now_at,
+                "eta": report.eta.isoformat() if report.eta else None,
+            },
+        }
+    )
+    plan.outbox.append(
+        {
+            "chain_id": order.chain_id,
+            "topic": "message.posted",
+            "payload": {"message_id": str(message_id), "group_id": str(order.group_id)},
+        }
+    )
+    return message_id
+
+
+_TIMELINE_INSERT = insert(TimelineEntry.__table__)
+_MESSAGE_INSERT = insert(Message.__table__)
+_ITEM_UPDATE = (
+    update(WorkItem.__table__)
+    .where(WorkItem.id == bindparam("_id"))
+    .values(
+        milestone=bindparam("_milestone"),
+        milestone_at=bindparam("_milestone_at", type_=UTCDateTime),
+        eta=func.coalesce(bindparam("_eta", type_=UTCDateTime), WorkItem.eta),
+    )
+)
+_ORDER_UPDATE = (
+    update(Order.__table__)
+    .where(Order.id == bindparam("_id"))
+    .values(
+        milestone=bindparam("_milestone"),
+        updated_at=bindparam("_updated_at", type_=UTCDateTime),
+    )
+)
+
+
+def apply(session: Session, plan: Plan) -> None:
+    """Write what `judge` decided, a statement per table."""
+    connection = session.connection()
+    connection.execute(_TIMELINE_INSERT, plan.timeline)
+    if plan.items:
+        connection.execute(_ITEM_UPDATE, list(plan.items.values()))
+        connection.execute(_ORDER_UPDATE, list(plan.orders.values()))
+    if plan.messages:
+        connection.execute(_MESSAGE_INSERT, plan.messages)
+    emit_many(session, plan.outbox)
+    # Objects of this session that the statements above changed are read again when next
+    # used, not served stale.
+    for cls, ids in ((WorkItem, plan.items), (Order, plan.orders)):
+        for id_ in ids:
+            obj = session.identity_map.get(identity_key(cls, id_))
+            if obj is not None:
+                session.expire(obj)
+
+
+@dataclass(frozen=True)
+class Progress:
+    work_item: WorkItem
+    moved: bool
+    order_milestone_changed: bool
+    notification: Message | None
+
+
 def record_progress(
     session: Session,
     *,
@@ -46,96 +320,12 @@ def record_progress(
     occurred_at: datetime | None = None,
     note: str = "",
     eta: datetime | None = None,
-    order_locked: bool = False,
 ) -> Progress:
-    """Record that `work_item` reached `milestone`. Reports arrive out of order: one behind
-    what we know (an earlier milestone, or the same one again) goes in the timeline as
-    late and changes nothing else, so the milestone never moves back and the customer
-    hears of each step once. The order's row lock is taken first (by the caller when it
-    passes order_locked, having locked several orders in one order)."""
-    if milestone not in RANK:
-        raise Invalid.field("milestone", f"Unknown milestone; one of {', '.join(RANK)}.")
-    occurred_at = occurred_at or utcnow()
-    if not order_locked:
-        # Writers of an order's items hold its lock; judge against the item as it is now.
-        session.get(Order, work_item.order_id, with_for_update=True)
-        session.refresh(work_item)
-    moved = RANK[milestone] > RANK[work_item.milestone]
-    entry = TimelineEntry(
-        chain_id=work_item.chain_id,
-        order_id=work_item.order_id,
-        work_item_id=work_item.id,
-        milestone=milestone,
-        actor=actor,
-        occurred_at=occurred_at,
-        note=note,
-        eta=eta,
-        late=not moved,
-    )
-    session.add(entry)
-    if not moved:
-        session.flush()
-        return Progress(work_item, False, False, None)
-
-    work_item.milestone, work_item.milestone_at = milestone, occurred_at
-    if eta is not None:
-        work_item.eta = eta
-    order = session.get(Order, work_item.order_id)  # locked above, or by the caller
-    session.flush()
-    items = session.scalars(select(WorkItem.milestone).where(WorkItem.order_id == order.id)).all()
-    new_order_milestone = order_milestone(list(items))
-    order_changed = new_order_milestone != order.milestone
-    order.updated_at = utcnow()
-    if order_changed:
-        order.milestone = new_order_milestone
-        session.add(
-            TimelineEntry(
-                chain_id=order.chain_id,
-                order_id=order.id,
-                milestone=new_order_milestone,
-                actor="system",
-                occurred_at=occurred_at,
-            )
-        )
-    notification = _notify(session, order, work_item, note=note, eta=eta)
-    emit(
-        session,
-        chain_id=order.chain_id,
-        topic="milestone.changed",
-        payload={
-            "order_id": str(order.id),
-            "work_item_id": str(work_item.id),
-            "milestone": milestone,
-            "order_milestone": order.milestone,
-            "occurred_at": occurred_at.isoformat(),
-        },
-    )
-    session.flush()
-    return Progress(work_item, True, order_changed, notification)
-
-
-def _notify(
-    session: Session, order: Order, item: WorkItem, *, note: str, eta: datetime | None
-) -> Message | None:
-    group = group_of_customer(session, order.customer_id)
-    if group is None:
-        return None
-    text = f"Order {order.reference}: {item.description} — {LABELS[item.milestone]}."
-    if eta is not None:
-        text += f" Expected {eta:%Y-%m-%d}."
-    if note:
-        text += f" {note}"
-    return post_system_message(
-        session,
-        group=group,
-        kind="notification",
-        text=text,
-        payload={
-            "order_id": str(order.id),
-            "order_reference": order.reference,
-            "work_item_id": str(item.id),
-            "milestone": item.milestone,
-            "order_milestone": order.milestone,
-            "eta": eta.isoformat() if eta else None,
-        },
-    )
+    """Record that `work_item` reached `milestone` (see `judge` for late reports)."""
+    report = Report(work_item.id, milestone, occurred_at, note, eta)
+    locked = lock_work_items(session, _THE_ITEM, work_item_id=work_item.id)
+    plan = judge(locked, [report], actor=actor)
+    apply(session, plan)
+    [step] = plan.steps
+    notification = session.get(Message, step.notification_id) if step.notification_id else None
+    return Progress(work_item, step.moved, step.order_milestone_changed, notification)

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.chain.models import Organisation
 from service.db import new_id, utcnow
 from service.errors import Invalid
-from service.orders.models import Order, WorkItem
-from service.orders.progress import record_progress
+from service.orders.models import WorkItem
+from service.orders.progress import Locked, Report, apply, judge, lock_work_items
 from service.progress.models import ProgressReport
 
-# INSERT … ON CONFLICT DO NOTHING, which both databases have.
-_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+# Claiming a webhook-id: INSERT … ON CONFLICT DO NOTHING, which both databases have.
+_CLAIMS = {
+    dialect: insert(ProgressReport.__table__)
+    .on_conflict_do_nothing(index_elements=["factory_id", "webhook_id"])
+    .returning(ProgressReport.__table__.c.id)
+    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
+# A factory's work items named by our ids or by its own references.
+_FACTORY_ITEMS = (WorkItem.factory_id == bindparam("factory_id")) & or_(
+    WorkItem.id.in_(bindparam("ids", expanding=True)),
+    WorkItem.factory_reference.in_(bindparam("refs", expanding=True)),
+)
 
 
 @dataclass(frozen=True)
@@ -41,90 +51,74 @@ def earlier_answer(session: Session, factory_id: uuid.UUID, webhook_id: str) -> 
     )
 
 
-def _work_item(session: Session, factory: Organisation, ref: str, field: str) -> WorkItem:
-    item = None
-    with contextlib.suppress(ValueError):
-        item = session.get(WorkItem, uuid.UUID(ref))
-    if item is None:
-        item = session.scalar(
-            select(WorkItem).where(
-                WorkItem.factory_id == factory.id, WorkItem.factory_reference == ref
-            )
-        )
-    # Another factory's work item is answered like an unknown one: nothing to learn here.
-    if item is None or item.factory_id != factory.id:
-        raise Invalid.field(field, "No such work item of this factory.")
-    return item
+def _as_uuid(ref: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return None
+
+
+def _resolve(locked: Locked, factory_id: uuid.UUID, events: list[Event], batch: bool):
+    """Each event's work item among those locked, by our id or the factory's reference.
+    Another factory's work item is answered like an unknown one: nothing to learn there."""
+    by_reference = {
+        item.factory_reference: item.id
+        for item in locked.items.values()
+        if item.factory_id == factory_id and item.factory_reference is not None
+    }
+    reports = []
+    for i, event in enumerate(events):
+        item = locked.items.get(_as_uuid(event.work_item))
+        item_id = item.id if item is not None and item.factory_id == factory_id else None
+        item_id = item_id or by_reference.get(event.work_item)
+        if item_id is None:
+            field = f"events[{i}].work_item" if batch else "work_item"
+            raise Invalid.field(field, "No such work item of this factory.")
+        reports.append(Report(item_id, event.milestone, event.occurred_at, event.note, event.eta))
+    return reports
 
 
 def record_report(
     session: Session,
     *,
-    factory: Organisation,
+    factory_id: uuid.UUID,
+    chain_id: uuid.UUID,
     webhook_id: str,
     events: list[Event],
     batch: bool = False,
 ) -> tuple[dict, bool]:
     """Record every event of one delivery and return (answer, new). A delivery whose
     webhook-id was seen before changes nothing and returns the first answer."""
-    # Claim the webhook-id before anything else, in one statement: of two deliveries racing
-    # with one id, the second waits on the first's row and then finds it taken, having done
-    # nothing.
-    insert = _INSERTS[session.get_bind().dialect.name]
-    report_id = session.scalar(
-        insert(ProgressReport)
-        .values(
-            id=new_id(),
-            chain_id=factory.chain_id,
-            factory_id=factory.id,
-            webhook_id=webhook_id,
-            events=len(events),
-            answer={},
-            received_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["factory_id", "webhook_id"])
-        .returning(ProgressReport.id)
+    refs = {event.work_item for event in events}
+    locked = lock_work_items(
+        session,
+        _FACTORY_ITEMS,
+        factory_id=factory_id,
+        ids=[ref for ref in map(_as_uuid, refs) if ref],
+        refs=list(refs),
     )
-    if report_id is None:
-        return earlier_answer(session, factory.id, webhook_id), False
-    items = [
-        _work_item(
-            session, factory, event.work_item, f"events[{i}].work_item" if batch else "work_item"
-        )
-        for i, event in enumerate(events)
+    plan = judge(locked, _resolve(locked, factory_id, events, batch), actor=f"factory:{factory_id}")
+    results = [
+        {"work_item": str(step.work_item_id), "milestone": step.milestone, "moved": step.moved}
+        for step in plan.steps
     ]
-    # Lock every order concerned up front, in one order: two reports naming the same orders
-    # in a different order then wait for each other instead of deadlocking.
-    session.execute(
-        select(Order.id)
-        .where(Order.id.in_({item.order_id for item in items}))
-        .order_by(Order.id)
-        .with_for_update()
-    )
-    # Read the items again under those locks: a report committed while we waited may have
-    # moved them on, and a milestone must be judged against what is now known.
-    session.scalars(
-        select(WorkItem)
-        .where(WorkItem.id.in_({item.id for item in items}))
-        .execution_options(populate_existing=True)
-    ).all()
-    results = []
-    for item, event in zip(items, events, strict=True):
-        progress = record_progress(
-            session,
-            work_item=item,
-            milestone=event.milestone,
-            actor=f"factory:{factory.id}",
-            occurred_at=event.occurred_at,
-            note=event.note,
-            eta=event.eta,
-            order_locked=True,
-        )
-        results.append(
-            {"work_item": str(item.id), "milestone": event.milestone, "moved": progress.moved}
-        )
     answer = {"accepted": len(results), "results": results}
-    session.execute(
-        update(ProgressReport).where(ProgressReport.id == report_id).values(answer=answer)
+    # Claim the webhook-id before writing anything, in one statement: of two deliveries
+    # racing with one id, the second waited on the orders' locks above, then finds the id
+    # taken here and writes nothing.
+    claimed = session.connection().scalar(
+        _CLAIMS[session.get_bind().dialect.name],
+        {
+            "id": new_id(),
+            "chain_id": chain_id,
+            "factory_id": factory_id,
+            "webhook_id": webhook_id,
+            "events": len(events),
+            "answer": answer,
+            "received_at": utcnow(),
+        },
     )
+    if claimed is None:
+        return earlier_answer(session, factory_id, webhook_id), False
+    apply(session, plan)
     return answer, True

@@ -233,6 +233,38 @@ def test_a_batch_is_recorded_whole(client, session, factory):
     assert milestone_of(session, factory.frame_id) == "in_production"
 
 
+def test_a_batch_is_judged_in_its_own_order(client, session, factory):
+    """Steps of one item within a batch: each against the one before it, the last forward
+    step wins, and only the forward ones notify."""
+    before = counts(session)
+    eta = "2026-12-24T09:00:00+00:00"
+    events = [
+        {"work_item": "FS-77", "milestone": "designed", "eta": eta},
+        {"work_item": "FS-77", "milestone": "shipped"},
+        {"work_item": factory.frame_id, "milestone": "in_production"},  # behind shipped: late
+        {"work_item": "FS-77", "milestone": "shipped"},  # the same again: late
+    ]
+    response = post(client, factory, {"events": events})
+    assert response.status_code == 202
+    assert [r["moved"] for r in response.get_json()["results"]] == [True, True, False, False]
+    session.expire_all()
+    frame = session.get(WorkItem, uuid.UUID(factory.frame_id))
+    assert (frame.milestone, frame.eta.isoformat()) == ("shipped", eta)
+    notes = session.scalars(
+        select(Message.text).where(Message.kind == "notification").order_by(Message.id)
+    ).all()
+    assert [note.split("— ")[1].split(".")[0] for note in notes] == ["designed", "shipped"]
+    entries = session.scalars(
+        select(TimelineEntry)
+        .where(TimelineEntry.work_item_id == frame.id)
+        .order_by(TimelineEntry.id)
+    ).all()
+    assert [(e.milestone, e.late) for e in entries] == [
+        ("designed", False), ("shipped", False), ("in_production", True), ("shipped", True)
+    ]  # fmt: skip
+    assert counts(session)[2] == before[2] + 2
+
+
 def test_one_bad_event_refuses_the_whole_batch(client, session, factory):
     before = counts(session)
     events = [
