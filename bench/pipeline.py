@@ -646,6 +646,7 @@ def run_e2e(bench: Bench) -> None:
             for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
         )
     )
+    print("  " + cpu_per_event(run.cpu, count) + " (workers: until the last event was sent)")
 
 
 # Throughput

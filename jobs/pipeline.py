@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from flask import Flask, current_app, has_app_context
 
 from jobs.queues import enqueue_drain, enqueue_plan, enqueue_push, pipeline_queue
 from service import metrics
-from service.channels.pushing import PushSettings, Result, plan, push_channels, sweep
+from service.channels.pushing import PushSettings, plan, push_channels, sweep
 from service.channels.urls import OutboundPolicy
 
 log = logging.getLogger(__name__)
@@ -107,25 +108,25 @@ class Pipeline:
     def push(self, channel_ids) -> None:
         channel_ids = sorted(channel_ids)
         for start in range(0, len(channel_ids), PUSH_BATCH):
-            later = push_channels(
-                self.db,
-                self.client,
-                channel_ids[start : start + PUSH_BATCH],
-                self.settings,
-                on_result=self._count,
-                send_many=self.senders.map,
-            )
-            for channel_id, until in later.items():
-                if until is not None:
-                    enqueue_push(self.queue, channel_id, until)
+            self._push_batch(channel_ids[start : start + PUSH_BATCH])
 
-    def _count(self, channel_type: str, result: Result) -> None:
-        metrics.count(
-            self.redis.client,
-            metrics.PUSHES,
-            type=channel_type,
-            outcome=result.outcome,
+    def _push_batch(self, channel_ids: list[uuid.UUID]) -> None:
+        outcomes: Counter[tuple[str, str]] = Counter()
+        later = push_channels(
+            self.db,
+            self.client,
+            channel_ids,
+            self.settings,
+            on_result=lambda type_, result: outcomes.update([(type_, result.outcome)]),
+            send_many=self.senders.map,
         )
+        # Counted a batch at a time: a round trip to Redis for each push costs more than
+        # anything else the worker does for it.
+        for (type_, outcome), pushes in outcomes.items():
+            metrics.count(self.redis.client, metrics.PUSHES, pushes, type=type_, outcome=outcome)
+        for channel_id, until in later.items():
+            if until is not None:
+                enqueue_push(self.queue, channel_id, until)
 
     def sweep(self) -> tuple[int, int]:
         """Enqueue again what lost jobs left behind; returns (outbox rows, channels)."""

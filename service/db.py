@@ -6,7 +6,17 @@ import uuid
 from datetime import UTC, datetime
 
 import uuid6
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -51,6 +61,15 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def among(session: Session, column, values) -> ColumnElement[bool]:
+    """`column IN values`. On PostgreSQL as `column = ANY(:array)`: one parameter, so the
+    statement reads the same however many values there are, and psycopg parses and prepares
+    it once; an IN list of n parameters is a new statement, parsed in Python, for every n."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 # Execution option naming how a SQLite transaction begins (ignored by other databases).

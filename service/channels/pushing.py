@@ -41,7 +41,7 @@ from service.channels.schedule import (
 )
 from service.channels.urls import BlockedUrl, OutboundPolicy, check_url
 from service.customers.models import Customer
-from service.db import new_id, utcnow
+from service.db import among, new_id, utcnow
 from service.groups.models import DeliveryGroup, Message
 from service.outbox.models import OutboxEvent
 
@@ -85,7 +85,7 @@ def plan(
     now = now or utcnow()
     query = select(OutboxEvent).where(OutboxEvent.done_at.is_(None))
     if outbox_ids is not None:
-        query = query.where(OutboxEvent.id.in_(outbox_ids))
+        query = query.where(among(session, OutboxEvent.id, outbox_ids))
     rows = session.scalars(_locking(session, query.order_by(OutboxEvent.id).limit(limit))).all()
     if not rows:
         return set(), 0
@@ -96,13 +96,13 @@ def plan(
     if message_ids:
         messages = session.execute(
             select(Message.id, Message.chain_id, Message.group_id, Message.payload).where(
-                Message.id.in_(message_ids)
+                among(session, Message.id, message_ids)
             )
         ).all()
         groups = {m.group_id for m in messages}
         channels = session.execute(
             select(Channel.id, Channel.group_id, Channel.state).where(
-                Channel.group_id.in_(groups),
+                among(session, Channel.group_id, groups),
                 Channel.removed_at.is_(None),
                 Channel.state != ChannelState.DISABLED,
             )
@@ -113,7 +113,7 @@ def plan(
         owed = set(
             session.execute(
                 select(Delivery.channel_id, Delivery.message_id).where(
-                    Delivery.message_id.in_(message_ids)
+                    among(session, Delivery.message_id, message_ids)
                 )
             ).all()
         )
@@ -173,7 +173,7 @@ def claim(
         session.scalars(
             update(Channel)
             .where(
-                Channel.id.in_(channel_ids),
+                among(session, Channel.id, channel_ids),
                 Channel.state == ChannelState.ACTIVE,
                 Channel.removed_at.is_(None),
                 (Channel.lease_until.is_(None)) | (Channel.lease_until <= now),
@@ -189,7 +189,7 @@ def claim(
         # come here was committed: look again shortly rather than leave it to the sweeper.
         for cid in session.scalars(
             select(Channel.id).where(
-                Channel.id.in_(later),
+                among(session, Channel.id, later),
                 Channel.state == ChannelState.ACTIVE,
                 Channel.lease_until > now,
             )
@@ -200,14 +200,16 @@ def claim(
     channels = {
         c.id: c
         for c in session.scalars(
-            select(Channel).where(Channel.id.in_(taken)).execution_options(populate_existing=True)
+            select(Channel)
+            .where(among(session, Channel.id, taken))
+            .execution_options(populate_existing=True)
         )
     }
     due: dict[uuid.UUID, list[Delivery]] = {}
     for delivery in session.scalars(
         select(Delivery)
         .where(
-            Delivery.channel_id.in_(taken),
+            among(session, Delivery.channel_id, taken),
             Delivery.state == DeliveryState.PENDING,
             Delivery.due_at <= now,
         )
@@ -220,7 +222,7 @@ def claim(
     chains = {
         c.id: c
         for c in session.scalars(
-            select(Chain).where(Chain.id.in_({c.chain_id for c in channels.values()}))
+            select(Chain).where(among(session, Chain.id, {c.chain_id for c in channels.values()}))
         )
     }
     gates = _gates(session, [channels[cid] for cid in due], chains, now, settings)
@@ -251,7 +253,7 @@ def claim(
         g.id: g
         for g in session.scalars(
             select(DeliveryGroup).where(
-                DeliveryGroup.id.in_({channels[cid].group_id for cid in due})
+                among(session, DeliveryGroup.id, {channels[cid].group_id for cid in due})
             )
         )
     }
@@ -277,13 +279,13 @@ def claim(
     rounds = -(-requests // settings.concurrency)
     session.execute(
         update(Channel)
-        .where(Channel.id.in_(due), Channel.lease_token == token)
+        .where(among(session, Channel.id, due), Channel.lease_token == token)
         .values(lease_until=now + LEASE_MARGIN + timedelta(seconds=settings.timeout * rounds))
         .execution_options(synchronize_session=False)
     )
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_([i for c in claims for i in c.delivery_ids]))
+        .where(among(session, Delivery.id, [i for c in claims for i in c.delivery_ids]))
         .values(state=DeliveryState.SENDING)
         .execution_options(synchronize_session=False)
     )
@@ -297,7 +299,8 @@ def next_due(session: Session, channel_ids) -> dict[uuid.UUID, datetime | None]:
             session.execute(
                 select(Delivery.channel_id, func.min(Delivery.due_at))
                 .where(
-                    Delivery.channel_id.in_(channel_ids), Delivery.state == DeliveryState.PENDING
+                    among(session, Delivery.channel_id, channel_ids),
+                    Delivery.state == DeliveryState.PENDING,
                 )
                 .group_by(Delivery.channel_id)
             ).all()
@@ -323,7 +326,7 @@ def _gates(
             func.max(DeliveryAttempt.requests),
         )
         .where(
-            DeliveryAttempt.channel_id.in_([c.id for c in channels]),
+            among(session, DeliveryAttempt.channel_id, [c.id for c in channels]),
             DeliveryAttempt.started_at > now - RATE_WINDOW,
         )
         .group_by(DeliveryAttempt.channel_id, DeliveryAttempt.push_id)
@@ -358,7 +361,7 @@ def _outgoing(
         .outerjoin(
             Customer, (Customer.id == DeliveryGroup.customer_id) & (Message.sender == "customer")
         )
-        .where(Message.id.in_([d.message_id for d in deliveries]))
+        .where(among(session, Message.id, [d.message_id for d in deliveries]))
     ).all()
     by_id = {message.id: (message, member or customer) for message, member, customer in rows}
     outgoing = {}
@@ -466,7 +469,7 @@ def record(
         c.id: c
         for c in session.scalars(
             select(Channel)
-            .where(Channel.id.in_(channel_ids))
+            .where(among(session, Channel.id, channel_ids))
             .execution_options(populate_existing=True)
         )
     }
@@ -505,7 +508,9 @@ def record(
             d.id: d
             for d in session.scalars(
                 select(Delivery).where(
-                    Delivery.id.in_([i for push, _ in failed for i in push.delivery_ids]),
+                    among(
+                        session, Delivery.id, [i for push, _ in failed for i in push.delivery_ids]
+                    ),
                     Delivery.state == DeliveryState.SENDING,
                 )
             )
@@ -524,7 +529,7 @@ def _delivered(session: Session, pushes: list[tuple[Claim, Result]], now: dateti
     session.execute(
         update(Delivery)
         .where(
-            Delivery.id.in_([i for push, _ in pushes for i in push.delivery_ids]),
+            among(session, Delivery.id, [i for push, _ in pushes for i in push.delivery_ids]),
             Delivery.state == DeliveryState.SENDING,
         )
         .values(state=DeliveryState.DELIVERED, delivered_at=now, last_error=None)
@@ -534,7 +539,7 @@ def _delivered(session: Session, pushes: list[tuple[Claim, Result]], now: dateti
     session.execute(
         update(Channel)
         .where(
-            Channel.id.in_([push.channel_id for push, _ in pushes]),
+            among(session, Channel.id, [push.channel_id for push, _ in pushes]),
             Channel.lease_token == first.lease_token,
         )
         .values(
@@ -649,13 +654,16 @@ def sweep(session: Session, *, deadline: timedelta, now: datetime | None = None)
     if expired:
         session.execute(
             update(Delivery)
-            .where(Delivery.channel_id.in_(expired), Delivery.state == DeliveryState.SENDING)
+            .where(
+                among(session, Delivery.channel_id, expired),
+                Delivery.state == DeliveryState.SENDING,
+            )
             .values(state=DeliveryState.PENDING, due_at=now)
             .execution_options(synchronize_session=False)
         )
         session.execute(
             update(Channel)
-            .where(Channel.id.in_(expired), Channel.lease_until < now)
+            .where(among(session, Channel.id, expired), Channel.lease_until < now)
             .values(lease_until=None, lease_token=None)
             .execution_options(synchronize_session=False)
         )

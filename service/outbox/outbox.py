@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import new_id, utcnow
+from service.db import among, new_id, utcnow
 from service.outbox.models import OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def overdue(
     if ids:
         session.execute(
             update(OutboxEvent)
-            .where(OutboxEvent.id.in_(ids))
+            .where(among(session, OutboxEvent.id, ids))
             .values(enqueued_at=now, attempts=OutboxEvent.attempts + 1)
         )
     return ids
