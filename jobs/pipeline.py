@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +30,13 @@ DRAIN_BATCH = 500
 PUSH_BATCH = 100
 # Requests in flight at once per worker: pushes wait on the network, not on the CPU.
 SEND_THREADS = 16
-# A queued drain job is trusted to run within this; after it, another is queued.
+# A queued drain job is trusted to start within this; after it, another is queued.
 DRAIN_FLAG_SECONDS = 60
+# A running drain renews the flag for this long at each look: if its worker dies, commits
+# queue drains again after this (the sweeper finds rows committed in between).
+DRAINING_FLAG_SECONDS = 5
+# A drain that keeps finding rows hands over to a fresh job after this.
+DRAIN_BUDGET_SECONDS = 30
 
 
 class Pipeline:
@@ -77,18 +83,24 @@ class Pipeline:
         return f"chain_collab:drain_queued:{self.config.queue_name}"
 
     def publish(self, outbox_ids: list[uuid.UUID]) -> None:
-        """After a commit: see that a drain job is queued. One queued drain serves every
-        commit until it starts (it takes all rows pending then), so a burst of commits costs
-        one job, not one each."""
+        """After a commit: see that a drain is queued or running. While one is, the flag is
+        up and later commits queue nothing: that drain takes their rows, so a stream of
+        commits costs one job, not one each."""
         if self.redis.client.set(self._drain_flag, 1, nx=True, ex=DRAIN_FLAG_SECONDS):
             enqueue_drain(self.queue)
 
     def drain(self) -> None:
-        # Cleared before reading: a commit after this queues the next drain, one before it
-        # is read below.
-        self.redis.client.delete(self._drain_flag)
-        helped = False
+        """Plan and push pending outbox rows until none are left. The flag stays up while
+        rows keep coming (refreshed, so a killed worker's flag soon lapses); once a look finds
+        nothing, it is taken down and one more look is made: a commit before that saw the
+        flag and relies on this drain, one after it queues the next."""
+        started, closing, helped = time.monotonic(), False, False
+        self.redis.client.set(self._drain_flag, 1, ex=DRAINING_FLAG_SECONDS)
         while True:
+            if not closing and time.monotonic() - started > DRAIN_BUDGET_SECONDS:
+                # Long enough in one job: hand over to the next drain a commit queues.
+                closing = True
+                self.redis.client.delete(self._drain_flag)
             with self.db.session() as session:
                 touched, taken = plan(session, limit=DRAIN_BATCH)
                 session.commit()
@@ -96,8 +108,15 @@ class Pipeline:
                 enqueue_drain(self.queue)  # a backlog: let another worker drain beside us
                 helped = True
             self.push(touched)
-            if taken < DRAIN_BATCH:
+            if taken == DRAIN_BATCH:
+                continue
+            if closing:
                 return
+            if taken:
+                self.redis.client.set(self._drain_flag, 1, ex=DRAINING_FLAG_SECONDS)
+            else:
+                closing = True
+                self.redis.client.delete(self._drain_flag)
 
     def plan_and_push(self, outbox_ids: list[uuid.UUID]) -> None:
         with self.db.session() as session:

@@ -118,8 +118,12 @@ class Delivery(Base):
 
     @property
     def key(self) -> str:
-        """The receiver's idempotency key (webhook-id): the same on every retry."""
-        return f"msg_{self.id.hex}" + (f"_r{self.replays}" if self.replays else "")
+        return delivery_key(self.id, self.replays)
+
+
+def delivery_key(delivery_id: uuid.UUID, replays: int) -> str:
+    """The receiver's idempotency key (webhook-id): the same on every retry."""
+    return f"msg_{delivery_id.hex}" + (f"_r{replays}" if replays else "")
 
 
 class DeliveryAttempt(Base):

@@ -30,7 +30,14 @@ from sqlalchemy.orm import Session
 
 from service.chain.models import Chain, Member
 from service.channels import formats
-from service.channels.models import Channel, ChannelState, Delivery, DeliveryAttempt, DeliveryState
+from service.channels.models import (
+    Channel,
+    ChannelState,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    delivery_key,
+)
 from service.channels.schedule import (
     PAUSE_AFTER,
     RATE_WINDOW,
@@ -83,10 +90,12 @@ def plan(
     channels of each message's group, and mark the rows done. Returns the ids of the active
     channels that now owe something, and how many rows were taken."""
     now = now or utcnow()
-    query = select(OutboxEvent).where(OutboxEvent.done_at.is_(None))
+    query = select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.payload).where(
+        OutboxEvent.done_at.is_(None)
+    )
     if outbox_ids is not None:
         query = query.where(among(session, OutboxEvent.id, outbox_ids))
-    rows = session.scalars(_locking(session, query.order_by(OutboxEvent.id).limit(limit))).all()
+    rows = session.execute(_locking(session, query.order_by(OutboxEvent.id).limit(limit))).all()
     if not rows:
         return set(), 0
     message_ids = [
@@ -123,26 +132,44 @@ def plan(
                 if (channel.id, message.id) in owed or _about(message, channel.id):
                     continue
                 new.append(
-                    Delivery(
-                        chain_id=message.chain_id,
-                        channel_id=channel.id,
-                        message_id=message.id,
-                        due_at=now,
-                        created_at=now,
-                    )
+                    {
+                        "id": new_id(),
+                        "chain_id": message.chain_id,
+                        "channel_id": channel.id,
+                        "message_id": message.id,
+                        "due_at": now,
+                        "created_at": now,
+                    }
                 )
                 if channel.state == ChannelState.ACTIVE:
                     touched.add(channel.id)
-        session.add_all(new)
-    for row in rows:
-        row.done_at = now
-    session.flush()
+        if new:
+            session.execute(insert(Delivery.__table__), new)
+    session.execute(
+        update(OutboxEvent.__table__)
+        .where(among(session, OutboxEvent.id, [row.id for row in rows]))
+        .values(done_at=now)
+    )
     return touched, len(rows)
 
 
 def _about(message, channel_id: uuid.UUID) -> bool:
     # A notice that a channel is paused is for the group, not for that channel's backlog.
     return bool(message.payload) and message.payload.get("channel_id") == str(channel_id)
+
+
+# What a push needs of its channel.
+_PUSHING = (
+    Channel.id,
+    Channel.chain_id,
+    Channel.group_id,
+    Channel.type,
+    Channel.url,
+    Channel.secret,
+    Channel.customer_facing,
+    Channel.rate_limit_per_minute,
+    Channel.last_pushed_at,
+)
 
 
 @dataclass
@@ -198,16 +225,11 @@ def claim(
     if not taken:
         return [], later
     channels = {
-        c.id: c
-        for c in session.scalars(
-            select(Channel)
-            .where(among(session, Channel.id, taken))
-            .execution_options(populate_existing=True)
-        )
+        c.id: c for c in session.execute(select(*_PUSHING).where(among(session, Channel.id, taken)))
     }
-    due: dict[uuid.UUID, list[Delivery]] = {}
-    for delivery in session.scalars(
-        select(Delivery)
+    due: dict[uuid.UUID, list] = {}
+    for delivery in session.execute(
+        select(Delivery.id, Delivery.channel_id, Delivery.message_id, Delivery.replays)
         .where(
             among(session, Delivery.channel_id, taken),
             Delivery.state == DeliveryState.PENDING,
@@ -221,8 +243,10 @@ def claim(
             owed.append(delivery)
     chains = {
         c.id: c
-        for c in session.scalars(
-            select(Chain).where(among(session, Chain.id, {c.chain_id for c in channels.values()}))
+        for c in session.execute(
+            select(Chain.id, Chain.timezone, Chain.quiet_hours_start, Chain.quiet_hours_end).where(
+                among(session, Chain.id, {c.chain_id for c in channels.values()})
+            )
         )
     }
     gates = _gates(session, [channels[cid] for cid in due], chains, now, settings)
@@ -243,20 +267,22 @@ def claim(
         later[cid] = gate
         del due[cid]
     later.update(next_due(session, idle))
-    for cid in idle + list(gates):
-        channels[cid].lease_until = channels[cid].lease_token = None
+    if idle or gates:
+        session.execute(
+            update(Channel.__table__)
+            .where(among(session, Channel.id, idle + list(gates)), Channel.lease_token == token)
+            .values(lease_until=None, lease_token=None)
+        )
     if not due:
-        session.flush()
         return [], later
 
-    groups = {
-        g.id: g
-        for g in session.scalars(
-            select(DeliveryGroup).where(
+    groups = dict(
+        session.execute(
+            select(DeliveryGroup.id, DeliveryGroup.name).where(
                 among(session, DeliveryGroup.id, {channels[cid].group_id for cid in due})
             )
-        )
-    }
+        ).all()
+    )
     messages = _outgoing(session, [d for owed in due.values() for d in owed], groups)
     claims = []
     for cid, owed in due.items():
@@ -272,7 +298,6 @@ def claim(
         claims.append(
             Claim(cid, channel.type, token, uuid.uuid4(), [d.id for d in owed], requests, now)
         )
-    session.flush()
     # One statement each for the batch: the leases cover every request of the batch timing
     # out, `concurrency` at a time; the deliveries are being sent.
     requests = sum(len(c.requests) for c in claims)
@@ -351,11 +376,20 @@ def _gates(
 
 
 def _outgoing(
-    session: Session, deliveries: list[Delivery], groups: dict[uuid.UUID, DeliveryGroup]
+    session: Session, deliveries: list, groups: dict[uuid.UUID, str]
 ) -> dict[uuid.UUID, formats.OutgoingMessage]:
-    """Each delivery's message as it is sent, by delivery id."""
+    """Each delivery's message as it is sent, by delivery id; `groups` names each group."""
     rows = session.execute(
-        select(Message, Member.name, Customer.name)
+        select(
+            Message.id,
+            Message.group_id,
+            Message.kind,
+            Message.sender,
+            Message.text,
+            Message.payload,
+            Message.created_at,
+            func.coalesce(Member.name, Customer.name).label("sender_name"),
+        )
         .join(DeliveryGroup, DeliveryGroup.id == Message.group_id)
         .outerjoin(Member, Member.id == Message.sender_member_id)
         .outerjoin(
@@ -363,19 +397,18 @@ def _outgoing(
         )
         .where(among(session, Message.id, [d.message_id for d in deliveries]))
     ).all()
-    by_id = {message.id: (message, member or customer) for message, member, customer in rows}
+    by_id = {message.id: message for message in rows}
     outgoing = {}
     for delivery in deliveries:
-        message, sender_name = by_id[delivery.message_id]
-        group = groups[message.group_id]
+        message = by_id[delivery.message_id]
         outgoing[delivery.id] = formats.OutgoingMessage(
-            key=delivery.key,
+            key=delivery_key(delivery.id, delivery.replays),
             message_id=str(message.id),
-            group_id=str(group.id),
-            group_name=group.name,
+            group_id=str(message.group_id),
+            group_name=groups[message.group_id],
             kind=message.kind,
             sender=message.sender,
-            sender_name=sender_name,
+            sender_name=message.sender_name,
             text=message.text,
             payload=message.payload,
             created_at=message.created_at,
@@ -467,14 +500,14 @@ def record(
     channel_ids = [push.channel_id for push, _ in pushes]
     channels = {
         c.id: c
-        for c in session.scalars(
-            select(Channel)
-            .where(among(session, Channel.id, channel_ids))
-            .execution_options(populate_existing=True)
+        for c in session.execute(
+            select(Channel.id, Channel.chain_id, Channel.lease_token).where(
+                among(session, Channel.id, channel_ids)
+            )
         )
     }
     session.execute(
-        insert(DeliveryAttempt),
+        insert(DeliveryAttempt.__table__),
         [
             {
                 "id": new_id(),
@@ -504,6 +537,15 @@ def record(
     _delivered(session, [(push, result) for push, result in ours if result.delivered], now)
     failed = [(push, result) for push, result in ours if not result.delivered]
     if failed:
+        # The rare path, through the unit of work: back-offs, pauses, notices.
+        failing = {
+            c.id: c
+            for c in session.scalars(
+                select(Channel)
+                .where(among(session, Channel.id, [push.channel_id for push, _ in failed]))
+                .execution_options(populate_existing=True)
+            )
+        }
         deliveries = {
             d.id: d
             for d in session.scalars(
@@ -517,8 +559,8 @@ def record(
         }
         for push, result in failed:
             owed = [deliveries[i] for i in push.delivery_ids if i in deliveries]
-            _failed(session, channels[push.channel_id], owed, push, result, now, rng)
-    session.flush()
+            _failed(session, failing[push.channel_id], owed, push, result, now, rng)
+        session.flush()
     return next_due(session, [push.channel_id for push, _ in ours])
 
 

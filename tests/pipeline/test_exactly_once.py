@@ -230,3 +230,35 @@ def test_a_lease_left_by_a_dead_worker_does_not_block_the_channel_forever(world,
     world.report("in_production")
     world.run_jobs()
     assert len(receiver.wait_for(1)) == 1
+
+
+@pytest.mark.pipeline_config(coalesce_window_seconds=0)
+def test_a_running_drain_takes_what_is_committed_meanwhile_then_steps_down(
+    world, receiver, monkeypatch
+):
+    """A stream of commits costs one drain job: while it runs, commits queue nothing and it
+    takes their rows; once it finds none, the next commit queues a job again."""
+    world.add_channel(receiver.url)
+    pipeline = world.pipeline
+    world.report("designed")
+    assert pipeline.queue.count == 1
+    pipeline.queue.empty()  # this test runs that drain itself
+    push = pipeline.push
+
+    def push_while_a_factory_reports(channel_ids):
+        monkeypatch.setattr(pipeline, "push", push)
+        world.report("in_production")  # committed while the drain runs
+        assert pipeline.queue.count == 0  # left to the running drain
+        push(channel_ids)
+
+    monkeypatch.setattr(pipeline, "push", push_while_a_factory_reports)
+    pipeline.drain()
+
+    received = receiver.wait_for(2)
+    assert [r.json["data"]["message"]["payload"]["milestone"] for r in received] == [
+        "designed",
+        "in_production",
+    ]
+    assert pipeline.queue.count == 0
+    world.report("shipped")
+    assert pipeline.queue.count == 1  # the drain stepped down: this commit queued the next
