@@ -34,7 +34,8 @@ asyncio loop, so it takes little of the two cores.
               / ceiling. Afterwards the queued jobs are flushed and the outbox marked done.
   e2e         2 `flask --app wsgi worker` processes run. --e2e-rate events/s for --e2e-seconds
               (open loop: event i is sent at i/rate s), each to another group. Latency = the
-              receiver's arrival time - the time the request was written.
+              receiver's arrival time - the time the request was written; and the CPU the
+              web, the workers and PostgreSQL spent per event while it was sent.
   throughput  workers stopped, --throughput-events events are posted (their jobs queue up);
               then 2 workers are started and timed until the receiver has them all. Baseline
               in the same run: RQ's default forking `rq worker` (2 processes, --burst) on

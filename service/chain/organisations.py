@@ -193,8 +193,7 @@ def rotate_webhook_secret(
     return _new_webhook_secret(session, organisation.id), previous_until
 
 
-def _unexpired(now: datetime | None):
-    now = now or utcnow()
+def _unexpired(now):
     return or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > now)
 
 
@@ -205,7 +204,7 @@ def active_webhook_secrets(
     return list(
         session.scalars(
             select(WebhookSecret.secret)
-            .where(WebhookSecret.organisation_id == organisation_id, _unexpired(now))
+            .where(WebhookSecret.organisation_id == organisation_id, _unexpired(now or utcnow()))
             .order_by(WebhookSecret.id.desc())
         )
     )
@@ -218,7 +217,7 @@ _FACTORY_SECRETS = (
         Organisation.id == bindparam("factory_id"),
         Organisation.kind == OrganisationKind.FACTORY,
         Organisation.removed_at.is_(None),
-        or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > bindparam("now")),
+        _unexpired(bindparam("now")),
     )
     .order_by(WebhookSecret.id.desc())
 )

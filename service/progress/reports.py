@@ -58,7 +58,9 @@ def _as_uuid(ref: str) -> uuid.UUID | None:
         return None
 
 
-def _resolve(locked: Locked, factory_id: uuid.UUID, events: list[Event], batch: bool):
+def _resolve(
+    locked: Locked, factory_id: uuid.UUID, events: list[Event], batch: bool
+) -> list[Report]:
     """Each event's work item among those locked, by our id or the factory's reference.
     Another factory's work item is answered like an unknown one: nothing to learn there."""
     by_reference = {
