@@ -104,6 +104,10 @@ def get_work_item(
 
 @functools.cache
 def _lock_orders(which: ColumnElement[bool]):
+    # Every item of every order concerned, the orders and their items locked (FOR NO KEY
+    # UPDATE, which leaves foreign-key checks alone), sorted so that concurrent reports
+    # lock in the same order. Rows a report committed while this one waited are returned
+    # as they are now: PostgreSQL re-reads a locked row that changed meanwhile.
     return (
         select(
             Order.id,
@@ -111,26 +115,19 @@ def _lock_orders(which: ColumnElement[bool]):
             Order.reference,
             Order.milestone,
             DeliveryGroup.id.label("group_id"),
+            WorkItem.id.label("item_id"),
+            WorkItem.factory_id,
+            WorkItem.factory_reference,
+            WorkItem.description,
+            WorkItem.milestone.label("item_milestone"),
         )
+        .join(WorkItem, WorkItem.order_id == Order.id)
         .outerjoin(DeliveryGroup, DeliveryGroup.customer_id == Order.customer_id)
-        .where(Order.id.in_(select(WorkItem.order_id).where(which)))
-        .order_by(Order.id)
-        .with_for_update(of=Order.__table__)
+        .where(Order.id.in_(select(WorkItem.order_id).where(which).scalar_subquery()))
+        .order_by(Order.id, WorkItem.position)
+        .with_for_update(of=(Order.__table__, WorkItem.__table__), key_share=True)
     )
 
-
-_ITEMS_OF_ORDERS = (
-    select(
-        WorkItem.id,
-        WorkItem.order_id,
-        WorkItem.factory_id,
-        WorkItem.factory_reference,
-        WorkItem.description,
-        WorkItem.milestone,
-    )
-    .where(WorkItem.order_id.in_(bindparam("orders", expanding=True)))
-    .order_by(WorkItem.order_id, WorkItem.position)
-)
 
 # Which items `record_progress` reports on: the one it is given.
 _THE_ITEM = WorkItem.id == bindparam("work_item_id")
@@ -138,19 +135,24 @@ _THE_ITEM = WorkItem.id == bindparam("work_item_id")
 
 def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> Locked:
     """Lock the orders of the work items matching `which` (a module-level condition, its
-    bind parameters given as keywords), and read every item of those orders. Writers of an
-    order's items all hold its lock; taking several in id order means two reports naming
-    the same orders wait for each other instead of deadlocking. The items are read after
-    the locks are held, so a report committed meanwhile is seen."""
-    session.flush()  # the statements below bypass the unit of work: let them see its changes
-    connection = session.connection()
-    orders = {row.id: LockedOrder(*row) for row in connection.execute(_lock_orders(which), params)}
-    items = {}
-    if orders:
-        items = {
-            row.id: LockedItem(*row)
-            for row in connection.execute(_ITEMS_OF_ORDERS, {"orders": list(orders)})
-        }
+    bind parameters given as keywords) and every item of those orders, and read them, in
+    one statement. Writers of an order's items all hold these locks; taking them in id
+    order means two reports naming the same orders wait for each other instead of
+    deadlocking, and what a report committed while this one waited is seen."""
+    session.flush()  # the statement below bypasses the unit of work: let it see its changes
+    orders, items = {}, {}
+    for row in session.connection().execute(_lock_orders(which), params):
+        orders.setdefault(
+            row.id, LockedOrder(row.id, row.chain_id, row.reference, row.milestone, row.group_id)
+        )
+        items[row.item_id] = LockedItem(
+            row.item_id,
+            row.id,
+            row.factory_id,
+            row.factory_reference,
+            row.description,
+            row.item_milestone,
+        )
     return Locked(orders, items)
 
 
