@@ -82,11 +82,18 @@ class Pipeline:
     def _drain_flag(self) -> str:
         return f"chain_collab:drain_queued:{self.config.queue_name}"
 
-    def publish(self, outbox_ids: list[uuid.UUID]) -> None:
-        """After a commit: see that a drain is queued or running. While one is, the flag is
-        up and later commits queue nothing: that drain takes their rows, so a stream of
-        commits costs one job, not one each."""
-        if self.redis.client.set(self._drain_flag, 1, nx=True, ex=DRAIN_FLAG_SECONDS):
+    def publish(self, outbox_ids: list[uuid.UUID], counts: list = ()) -> None:
+        """After a commit: count what it counted, and see that a drain is queued or running,
+        in one round trip to Redis. While a drain is, the flag is up and later commits queue
+        nothing: that drain takes their rows, so a stream of commits costs one job, not one
+        each."""
+        with self.redis.client.pipeline(transaction=False) as pipe:
+            for name, amount, labels in counts:
+                metrics.add(pipe, name, amount, **labels)
+            if outbox_ids:
+                pipe.set(self._drain_flag, 1, nx=True, ex=DRAIN_FLAG_SECONDS)
+            flag_was_down = pipe.execute()[-1] if outbox_ids else False
+        if flag_was_down:
             enqueue_drain(self.queue)
 
     def drain(self) -> None:

@@ -32,7 +32,9 @@ def create_app(config: Config | None = None) -> Flask:
         config, app.extensions["db"], app.extensions["redis"]
     )
     # Outbox rows go on the queue when, and only when, their transaction commits.
-    publish_after_commit(app.extensions["db"].sessionmaker, lambda ids: pipeline.publish(ids))
+    publish_after_commit(
+        app.extensions["db"].sessionmaker, lambda ids, counts: pipeline.publish(ids, counts)
+    )
 
     from blueprints import close_request_session
     from blueprints.brand_api import init_brand_api

@@ -46,16 +46,31 @@ def _field(name: str, labels: dict[str, str]) -> str:
     return json.dumps([name, sorted(labels.items())], separators=(",", ":"), ensure_ascii=False)
 
 
+# Where a session keeps what it counts until it commits.
+ON_COMMIT = "metrics.on_commit"
+
+
+def count_on_commit(session, name: str, amount: int = 1, **labels: str) -> None:
+    """Count `amount` if, and when, the session's transaction commits: it is sent to Redis
+    with the commit's other news (see service.outbox.outbox.publish_after_commit), in the
+    same round trip."""
+    session.info.setdefault(ON_COMMIT, []).append((name, amount, labels))
+
+
+def add(pipe, name: str, amount: int = 1, **labels: str) -> None:
+    """Queue `amount` for the counter `name` on a Redis pipeline (not sent yet)."""
+    if not _NAME.match(name) or not all(map(_LABEL_NAME.match, labels)):
+        raise ValueError(f"not a metric name or label name: {name} {sorted(labels)}")
+    pipe.hincrby(KEY, _field(name, {key: str(value) for key, value in labels.items()}), int(amount))
+
+
 def count(redis_client, name: str, amount: int = 1, **labels: str) -> None:
     """Add `amount` to the counter `name` with these labels. Never raises; without a client
     (None), counts nothing."""
     if redis_client is None:
         return
     try:
-        if not _NAME.match(name) or not all(map(_LABEL_NAME.match, labels)):
-            raise ValueError(f"not a metric name or label name: {name} {sorted(labels)}")
-        field = _field(name, {key: str(value) for key, value in labels.items()})
-        redis_client.hincrby(KEY, field, int(amount))
+        add(redis_client, name, amount, **labels)
     except Exception as error:
         # One line, no traceback: with Redis down this happens on every request.
         log.warning("Could not count %s %s: %r", name, labels, error)

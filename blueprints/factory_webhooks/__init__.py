@@ -104,7 +104,7 @@ def progress(factory_id: uuid.UUID):
     except DomainError as error:
         db().rollback()  # an unknown work item: Invalid, 422
         return _rejected(error.status, error.code, error.message, error.details)
-    db().commit()
     if new:
-        metrics.count(redis_client(), metrics.WEBHOOK_EVENTS_ACCEPTED, len(loaded["events"]))
+        metrics.count_on_commit(db(), metrics.WEBHOOK_EVENTS_ACCEPTED, len(loaded["events"]))
+    db().commit()
     return jsonify(answer), 202 if new else 200

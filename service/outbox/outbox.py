@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from service import metrics
 from service.db import among, new_id, utcnow
 from service.outbox.models import OutboxEvent
 
@@ -39,24 +40,29 @@ def emit_many(session: Session, rows: list[dict]) -> None:
     session.info.setdefault(_UNPUBLISHED, []).extend(row["id"] for row in rows)
 
 
-def publish_after_commit(factory: sessionmaker, publish: Callable[[list[uuid.UUID]], None]):
-    """Hand each committed transaction's outbox ids to `publish` (which puts them on the
-    queue), never before the commit: a job must not look for a row that is not there yet.
-    A failing publish loses nothing: the sweeper finds rows left undone."""
+def publish_after_commit(factory: sessionmaker, publish: Callable[[list[uuid.UUID], list], None]):
+    """Hand each committed transaction's outbox ids (to put on the queue) and the counts it
+    made with metrics.count_on_commit to `publish`, never before the commit: a job must not
+    look for a row that is not there yet. A failing publish loses no row: the sweeper finds
+    those left undone."""
 
     def after_commit(session: Session) -> None:
-        ids = session.info.pop(_UNPUBLISHED, None)
-        if not ids:
+        ids = session.info.pop(_UNPUBLISHED, None) or []
+        counts = session.info.pop(metrics.ON_COMMIT, None) or []
+        if not ids and not counts:
             return
         try:
-            publish(ids)
+            publish(ids, counts)
         except Exception:
             log.warning(
-                "Could not enqueue %d outbox rows; the sweeper will", len(ids), exc_info=True
+                "Could not tell Redis of a commit (%d outbox rows: the sweeper will enqueue them)",
+                len(ids),
+                exc_info=True,
             )
 
     def after_rollback(session: Session) -> None:
         session.info.pop(_UNPUBLISHED, None)
+        session.info.pop(metrics.ON_COMMIT, None)
 
     event.listen(factory, "after_commit", after_commit)
     event.listen(factory, "after_rollback", after_rollback)

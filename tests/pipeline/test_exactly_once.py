@@ -207,7 +207,7 @@ def test_a_crash_between_commit_and_enqueue_loses_nothing(world, receiver, monke
     channel_id = world.add_channel(receiver.url)
     # The web process commits, then dies before it can enqueue: no job is ever queued.
     with monkeypatch.context() as patch:
-        patch.setattr(world.pipeline, "publish", lambda ids: None)
+        patch.setattr(world.pipeline, "publish", lambda ids, counts: None)
         world.report("in_production")
     world.run_jobs()
     assert receiver.requests == []
