@@ -264,6 +264,9 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
     checked: list[tuple[ImportRow, dict]] = []
     for row in chunk:
         custom_id = row.data.get("custom_id") if isinstance(row.data, dict) else None
+        # Echoed in the report only as text: a number like Infinity (which JSON parsers
+        # accept) cannot be stored or answered as JSON.
+        custom_id = custom_id if isinstance(custom_id, str) else None
         try:
             organisation = _check_organisation(row.data)
         except RowError as error:

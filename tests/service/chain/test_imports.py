@@ -484,6 +484,7 @@ plausible_row = st.fixed_dictionaries(
 )
 @given(rows=st.lists(plausible_row | json_values, max_size=5))
 @example(rows=[{"custom_id": "D-1", "kind": "dealer", "name": "A"}, {}])
+@example(rows=[{"custom_id": float("inf")}, {"custom_id": float("nan"), "kind": "dealer"}])
 @example(rows=[{"custom_id": "D-1", "kind": "dealer", "name": "A", "members": [{"_row": [1]}]}])
 @example(rows=[{"custom_id": "D\x00", "kind": "dealer", "name": "A\x00", "groups": ["\x00"]}])
 @example(
