@@ -196,9 +196,10 @@ def claim(
     should be looked at again (None: nothing owed)."""
     now = now or utcnow()
     token = uuid.uuid4()
-    taken = set(
-        session.scalars(
-            update(Channel)
+    channels = {
+        c.id: c
+        for c in session.execute(
+            update(Channel.__table__)
             .where(
                 among(session, Channel.id, channel_ids),
                 Channel.state == ChannelState.ACTIVE,
@@ -206,10 +207,10 @@ def claim(
                 (Channel.lease_until.is_(None)) | (Channel.lease_until <= now),
             )
             .values(lease_until=now + LEASE_MARGIN, lease_token=token)
-            .returning(Channel.id)
-            .execution_options(synchronize_session=False)
+            .returning(*_PUSHING)
         )
-    )
+    }
+    taken = set(channels)
     later: dict[uuid.UUID, datetime | None] = {cid: None for cid in channel_ids if cid not in taken}
     if later:
         # Held by another worker, which may have looked for more to send before what made us
@@ -224,9 +225,6 @@ def claim(
             later[cid] = now + BUSY_RETRY
     if not taken:
         return [], later
-    channels = {
-        c.id: c for c in session.execute(select(*_PUSHING).where(among(session, Channel.id, taken)))
-    }
     due: dict[uuid.UUID, list] = {}
     for delivery in session.execute(
         select(Delivery.id, Delivery.channel_id, Delivery.message_id, Delivery.replays)
@@ -276,14 +274,7 @@ def claim(
     if not due:
         return [], later
 
-    groups = dict(
-        session.execute(
-            select(DeliveryGroup.id, DeliveryGroup.name).where(
-                among(session, DeliveryGroup.id, {channels[cid].group_id for cid in due})
-            )
-        ).all()
-    )
-    messages = _outgoing(session, [d for owed in due.values() for d in owed], groups)
+    messages = _outgoing(session, [d for owed in due.values() for d in owed])
     claims = []
     for cid, owed in due.items():
         channel = channels[cid]
@@ -375,10 +366,8 @@ def _gates(
     return gates
 
 
-def _outgoing(
-    session: Session, deliveries: list, groups: dict[uuid.UUID, str]
-) -> dict[uuid.UUID, formats.OutgoingMessage]:
-    """Each delivery's message as it is sent, by delivery id; `groups` names each group."""
+def _outgoing(session: Session, deliveries: list) -> dict[uuid.UUID, formats.OutgoingMessage]:
+    """Each delivery's message as it is sent, by delivery id."""
     rows = session.execute(
         select(
             Message.id,
@@ -388,6 +377,7 @@ def _outgoing(
             Message.text,
             Message.payload,
             Message.created_at,
+            DeliveryGroup.name.label("group_name"),
             func.coalesce(Member.name, Customer.name).label("sender_name"),
         )
         .join(DeliveryGroup, DeliveryGroup.id == Message.group_id)
@@ -405,7 +395,7 @@ def _outgoing(
             key=delivery_key(delivery.id, delivery.replays),
             message_id=str(message.id),
             group_id=str(message.group_id),
-            group_name=groups[message.group_id],
+            group_name=message.group_name,
             kind=message.kind,
             sender=message.sender,
             sender_name=message.sender_name,
