@@ -2,8 +2,8 @@
 signed webhooks one or a batch; both go through the same three steps inside their one
 transaction:
 
-    lock_work_items   lock the orders concerned, in id order, and read their items as they
-                      are under those locks (two statements);
+    lock_work_items   lock the orders concerned and their items, in order id order, and
+                      read them as they are under those locks (one statement);
     judge             decide, in memory, what each reported step changes;
     apply             write it all: a few set-wise statements, however many steps.
 
@@ -54,7 +54,7 @@ class Step:
     notification_id: uuid.UUID | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class LockedItem:
     id: uuid.UUID
     order_id: uuid.UUID
@@ -75,7 +75,7 @@ class LockedOrder:
 
 @dataclass
 class Locked:
-    """Orders whose row locks this transaction holds, with every one of their items."""
+    """Orders this transaction holds locked, with every one of their items (locked too)."""
 
     orders: dict[uuid.UUID, LockedOrder]
     items: dict[uuid.UUID, LockedItem]
