@@ -20,15 +20,19 @@ MAX_TEXT = 4000
 SENDERS = ("member", "customer")
 
 
+def message_posted(chain_id: uuid.UUID, message_id: uuid.UUID, group_id: uuid.UUID) -> dict:
+    """The outbox row that puts a message on its group's channels (the planner reads it)."""
+    return {
+        "chain_id": chain_id,
+        "topic": "message.posted",
+        "payload": {"message_id": str(message_id), "group_id": str(group_id)},
+    }
+
+
 def _published(session: Session, message: Message) -> Message:
     session.add(message)
     session.flush()
-    emit(
-        session,
-        chain_id=message.chain_id,
-        topic="message.posted",
-        payload={"message_id": str(message.id), "group_id": str(message.group_id)},
-    )
+    emit(session, **message_posted(message.chain_id, message.id, message.group_id))
     return message
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm.util import identity_key
 
 from service.db import UTCDateTime, new_id, utcnow
 from service.errors import Invalid, no_such
-from service.groups.messages import MAX_TEXT
+from service.groups.messages import MAX_TEXT, message_posted
 from service.groups.models import DeliveryGroup, Message
 from service.orders.milestones import LABELS, RANK, order_milestone
 from service.orders.models import Order, TimelineEntry, WorkItem
@@ -255,13 +255,7 @@ def _notify(
             },
         }
     )
-    plan.outbox.append(
-        {
-            "chain_id": order.chain_id,
-            "topic": "message.posted",
-            "payload": {"message_id": str(message_id), "group_id": str(order.group_id)},
-        }
-    )
+    plan.outbox.append(message_posted(order.chain_id, message_id, order.group_id))
     return message_id
 
 
