@@ -207,3 +207,28 @@ def test_without_redis_the_webhook_answers_and_metrics_show_the_gauges(
     samples = scrape(client)
     assert (PENDING, ()) in samples
     assert not [name for name, _ in samples if name != PENDING]
+
+
+def test_every_accepted_event_is_counted_whatever_it_changes(client, factory):
+    """42 events: ones that move the work item, late and repeated ones that change nothing
+    but the timeline, singles and batches, by our id and by the factory's reference."""
+    counters = Counters(client)
+    steps = ["designed", "in_production", "quality_checked", "shipped"]
+    sent = 0
+    for i, milestone in enumerate(steps):  # 4 forward, by reference and by id
+        ref = "FS-77" if i % 2 else factory.frame_id
+        assert post(client, factory, {"work_item": ref, "milestone": milestone},
+                    webhook_id=f"fwd-{i}").status_code == 202  # fmt: skip
+        sent += 1
+    for i in range(20):  # late and repeated singles: nothing moves, no outbox row
+        late = {"work_item": "FS-77", "milestone": steps[i % len(steps)]}
+        assert post(client, factory, late, webhook_id=f"late-{i}").status_code == 202
+        sent += 1
+    batch = [{"work_item": "FS-77", "milestone": steps[i % len(steps)]} for i in range(9)]
+    for i in range(2):  # batches of late events
+        assert post(client, factory, {"events": batch}, webhook_id=f"batch-{i}").status_code == 202
+        sent += len(batch)
+    # A retry of a delivery already answered is not a new event.
+    assert post(client, factory, {"events": batch}, webhook_id="batch-0").status_code == 200
+    assert sent == 42
+    assert counters.delta(ACCEPTED) == 42
