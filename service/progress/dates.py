@@ -25,14 +25,14 @@ def implausible(
     *, occurred_at: datetime | None, eta: datetime | None, created_at: datetime, now: datetime
 ) -> dict[str, str]:
     """Each date field that breaks a rule -> why ({} when all is well). `occurred_at` None
-    means now."""
+    means now, which is never too early: only a date the sender gave is judged."""
     errors = {}
     occurred = now if occurred_at is None else as_utc(occurred_at)
     if occurred is None:
         errors["occurred_at"] = OUT_OF_RANGE
     elif occurred > now + AHEAD:
         errors["occurred_at"] = "More than a day in the future."
-    elif occurred < created_at - CLOCK_SKEW:
+    elif occurred_at is not None and occurred < created_at - CLOCK_SKEW:
         errors["occurred_at"] = (
             f"Before the work item existed (it was created {created_at.isoformat()})."
         )
