@@ -19,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker, worker_registration
 from rq.scheduler import RQScheduler
+from rq.utils import now, utcformat
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +117,21 @@ class PipelineWorker(SimpleWorker):
                     return None
 
     def heartbeat(self, timeout=None, pipeline=None):
+        if pipeline is not None:
+            return super().heartbeat(timeout, pipeline)
+        # RQ's, in one round trip instead of three, and telling whether Redis still knew
+        # the worker: if not (it restarted empty), the worker registers again.
+        timeout = timeout or self.worker_ttl + 60
+        self.last_heartbeat = now()
         try:
-            super().heartbeat(timeout, pipeline)
+            with self.connection.pipeline(transaction=False) as pipe:
+                pipe.hset(self.key, "last_heartbeat", utcformat(self.last_heartbeat))
+                pipe.expire(self.key, timeout)
+                pipe.expire(self.executions_key, timeout)
+                forgotten = pipe.execute()[0] == 1
+            if forgotten:
+                self._register_again()
         except REDIS_ERRORS as error:
-            if pipeline is not None:
-                raise
             # Waiting for a job, RQ retries on its own; after a job, the next wait does.
             log.warning(
                 "Worker %s: could not connect to Redis for a heartbeat (%r)", self.name, error
@@ -195,11 +206,11 @@ class PipelineWorker(SimpleWorker):
                 worker_registration.register(self, pipe)
                 pipe.expire(self.key, self.worker_ttl + 60)
                 pipe.execute()
-        scheduler = self.scheduler
-        if scheduler is not None and (
-            scheduler._process is None or not scheduler._process.is_alive()
-        ):
-            scheduler.acquire_locks(auto_start=True)
+        # A scheduler process that died anyway (not of Redis) is started again now, not at
+        # the next maintenance.
+        process = self.scheduler and self.scheduler._process
+        if process is not None and not process.is_alive():
+            self.scheduler.acquire_locks(auto_start=True)
 
     def _sweep_forever(self) -> None:
         lock_key = f"chain_collab:sweeper:{self.pipeline.config.queue_name}"

@@ -111,6 +111,14 @@ def log_since(directory, i: int, offset: int) -> str:
         return log.read()
 
 
+def workers_registered(server: RedisServer, queue_name: str) -> int:
+    # RQ's set of the workers listening on a queue.
+    try:
+        return server.client().scard(f"rq:workers:{queue_name}")
+    except redis.ConnectionError:
+        return 0
+
+
 def scheduler_running(server: RedisServer, queue_name: str) -> bool:
     # RQ's scheduler holds this lock while it moves due jobs onto the queue.
     try:
@@ -150,6 +158,7 @@ def test_workers_outlive_redis_restarts_and_carry_on(
         )
 
     try:
+        wait_until(lambda: workers_registered(redis_server, queue_name) == 2, "both workers")
         wait_until(lambda: scheduler_running(redis_server, queue_name), "the scheduler")
         for round_, milestone in enumerate(MILESTONES[:RESTARTS], start=1):
             # Redis stops while a worker is in the middle of a push, and stays down until it
@@ -172,6 +181,10 @@ def test_workers_outlive_redis_restarts_and_carry_on(
             redis_server.start()
             assert [w.poll() for w in workers] == [None, None], logs()
             wait_until(lambda: scheduler_running(redis_server, queue_name), "the scheduler back")
+            # Redis came back empty: each worker made itself known there again.
+            wait_until(
+                lambda: workers_registered(redis_server, queue_name) == 2, "both workers back"
+            )
 
         # A new job after the last restart is taken...
         world.report(MILESTONES[RESTARTS])
