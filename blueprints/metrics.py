@@ -10,6 +10,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 
 from blueprints import db
+from blueprints.brand_api.errors import DATABASE_ERRORS
 from service import metrics
 from service.outbox.models import OutboxEvent
 
@@ -32,8 +33,13 @@ def redis_client():
 
 @bp.get("/metrics")
 def scrape():
-    pending = db().scalar(
-        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.done_at.is_(None))
-    )
-    body = metrics.render(redis_client(), {OUTBOX_PENDING: pending})
+    gauges = {}
+    try:
+        gauges[OUTBOX_PENDING] = db().scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.done_at.is_(None))
+        )
+    except DATABASE_ERRORS as error:
+        # The counters are in Redis: show them while the database is away.
+        log.warning("No outbox gauge, the database is away: %s", error)
+    body = metrics.render(redis_client(), gauges)
     return Response(body, content_type=CONTENT_TYPE_LATEST)  # it names its charset

@@ -92,7 +92,9 @@ class Pipeline:
                 metrics.add(pipe, name, amount, **labels)
             if outbox_ids:
                 pipe.set(self._drain_flag, 1, nx=True, ex=DRAIN_FLAG_SECONDS)
-            flag_was_down = pipe.execute()[-1] if outbox_ids else False
+            # Sent whether or not there are rows: a commit may bring counts alone.
+            answers = pipe.execute()
+        flag_was_down = bool(outbox_ids) and answers[-1]
         if flag_was_down:
             enqueue_drain(self.queue)
 

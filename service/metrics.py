@@ -28,8 +28,9 @@ PUSHES = "chain_collab_pushes_total"
 
 HELP = {
     WEBHOOK_REQUESTS_REJECTED: (
-        "Progress webhook requests turned down, by reason "
-        "(too_large, unauthorized, bad_request, invalid)."
+        "Progress webhook requests turned down, by reason: the error code answered "
+        "(too_large; signature_missing, signature_malformed, timestamp_out_of_range, "
+        "signature_mismatch; bad_request; invalid)."
     ),
     WEBHOOK_EVENTS_ACCEPTED: "Progress events recorded from factories' webhooks.",
     PUSHES: (

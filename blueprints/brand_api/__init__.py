@@ -11,7 +11,9 @@ from flask_smorest import Api
 
 from blueprints import db
 from blueprints.brand_api.errors import (
+    DATABASE_ERRORS,
     ErrorSchema,
+    database_error_response,
     domain_error_response,
     http_error_response,
 )
@@ -103,6 +105,8 @@ def init_brand_api(app: Flask) -> None:
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
 
     app.register_error_handler(DomainError, _domain_error)
+    for database_error in DATABASE_ERRORS:
+        app.register_error_handler(database_error, _database_error)
 
     @app.get(f"{API_PREFIX}/docs/assets/<path:filename>")
     def swagger_assets(filename: str):
@@ -111,3 +115,9 @@ def init_brand_api(app: Flask) -> None:
 
 def _domain_error(error: DomainError):
     return domain_error_response(error)
+
+
+def _database_error(error: Exception):
+    if not request.path.startswith((API_PREFIX, "/webhooks")):
+        raise error  # the portal renders its own error pages
+    return database_error_response(error)

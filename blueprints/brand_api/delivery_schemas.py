@@ -125,9 +125,15 @@ class Order(OrderSummary):
 
 class ProgressCreate(ma.Schema):
     milestone = fields.String(required=True, validate=validate.OneOf(MILESTONES))
-    occurred_at = fields.AwareDateTime(metadata={"description": "default: now"})
+    occurred_at = fields.AwareDateTime(
+        metadata={
+            "description": "default: now; at most a day ahead, not before the work item was created"
+        }
+    )
     note = Text(load_default="", validate=validate.Length(max=1000))
-    eta = fields.AwareDateTime()
+    eta = fields.AwareDateTime(
+        metadata={"description": "expected completion; not before occurred_at"}
+    )
 
 
 class Progress(ma.Schema):

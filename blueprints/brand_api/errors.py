@@ -6,6 +6,8 @@ import logging
 
 import marshmallow as ma
 from flask import jsonify
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from service.errors import DomainError, Unauthorized
@@ -80,3 +82,26 @@ def http_error_response(error: HTTPException):
         message = "No such resource."
     code = _CODES.get(error.code or 500, error.name.lower().replace(" ", "_"))
     return error_response(error.code or 500, code, message, details, data.get("headers"))
+
+
+# The database cannot be reached (restarting, failing over, its pool exhausted): a client
+# should try again shortly, and nothing of its request was stored.
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_ERRORS = (DBAPIError, DisconnectionError, PoolTimeoutError)
+
+
+def database_error_response(error: Exception):
+    """503 with Retry-After for a database that is away; a 500 for any other database error
+    (a DBAPIError that is neither an OperationalError nor a lost connection)."""
+    unavailable = not isinstance(error, DBAPIError) or (
+        isinstance(error, OperationalError) or error.connection_invalidated
+    )
+    if not unavailable:
+        return http_error_response(InternalServerError(original_exception=error))
+    log.warning("database unavailable: %s", getattr(error, "orig", None) or error)
+    return error_response(
+        503,
+        "database_unavailable",
+        f"The database is not available; try again in {DATABASE_RETRY_AFTER_SECONDS} seconds.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )

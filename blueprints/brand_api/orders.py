@@ -63,7 +63,14 @@ def get_order(order_id: uuid.UUID):
 @blp.arguments(schemas.ProgressCreate)
 @blp.response(200, schemas.Progress)
 def post_progress(data, work_item_id: uuid.UUID):
-    """Record that a work item reached a milestone (factories use their signed webhook)"""
+    """Record that a work item reached a milestone (factories use their signed webhook)
+
+    A report behind what is known is kept in the timeline as late and changes nothing else.
+    Dates are refused (422 naming the field, nothing stored) when their UTC value falls
+    outside the years 1-9999; when `occurred_at` is more than a day in the future, or before
+    the work item was created (5 minutes' grace for a slow clock); when `eta` is before
+    `occurred_at` (or before now, when `occurred_at` is not given).
+    """
     item = get_work_item(db(), g.chain_id, work_item_id)
     progress = record_progress(db(), work_item=item, actor="api", **data)
     db().commit()

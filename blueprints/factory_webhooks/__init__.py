@@ -11,7 +11,7 @@ from marshmallow import fields, validate
 from blueprints import db
 from blueprints.brand_api.errors import error_response
 from blueprints.brand_api.schemas import Text
-from blueprints.factory_webhooks.signatures import signed_by_any
+from blueprints.factory_webhooks.signatures import refusal
 from blueprints.metrics import redis_client
 from service import metrics
 from service.chain.organisations import factory_webhook_secrets
@@ -56,10 +56,6 @@ def _too_large():
     return _rejected(413, "too_large", f"The body is over {MAX_BODY // 1024} KiB.")
 
 
-def _unauthorized():
-    return _rejected(401, "unauthorized", "Missing, stale or wrong webhook signature.")
-
-
 @bp.post("/factories/<uuid:factory_id>/progress")
 def progress(factory_id: uuid.UUID):
     if (request.content_length or 0) > MAX_BODY:
@@ -69,10 +65,11 @@ def progress(factory_id: uuid.UUID):
         return _too_large()
 
     chain_id, secrets = factory_webhook_secrets(db(), factory_id)
-    # An unknown or removed factory has nothing to verify against: say no more than for a
-    # bad signature.
-    if not signed_by_any(secrets, body, dict(request.headers)):
-        return _unauthorized()
+    # An unknown or removed factory has nothing to verify against: it is told what a wrong
+    # secret would be, no more.
+    refused = refusal(secrets, body, request.headers)
+    if refused is not None:
+        return _rejected(401, refused.code, refused.message, refused.details)
 
     webhook_id = request.headers["webhook-id"]
     if len(webhook_id) > MAX_WEBHOOK_ID or not webhook_id.isprintable():

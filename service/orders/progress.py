@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,6 +31,7 @@ from service.groups.models import DeliveryGroup, Message
 from service.orders.milestones import LABELS, RANK, order_milestone
 from service.orders.models import Order, TimelineEntry, WorkItem
 from service.outbox.outbox import emit_many
+from service.progress.dates import implausible
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class LockedItem:
     factory_reference: str | None
     description: str
     milestone: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def _lock_orders(which: ColumnElement[bool]):
             WorkItem.factory_reference,
             WorkItem.description,
             WorkItem.milestone.label("item_milestone"),
+            WorkItem.created_at.label("item_created_at"),
         )
         .join(WorkItem, WorkItem.order_id == Order.id)
         .outerjoin(DeliveryGroup, DeliveryGroup.customer_id == Order.customer_id)
@@ -152,16 +156,29 @@ def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> L
             row.factory_reference,
             row.description,
             row.item_milestone,
+            row.item_created_at,
         )
     return Locked(orders, items)
 
 
-def judge(locked: Locked, reports: list[Report], *, actor: str) -> Plan:
+def _field_of_the_one_report(_index: int, name: str) -> str:
+    return name
+
+
+def judge(
+    locked: Locked,
+    reports: list[Report],
+    *,
+    actor: str,
+    field_name: Callable[[int, str], str] = _field_of_the_one_report,
+) -> Plan:
     """Decide what each report changes, in the order given. Reports arrive out of order: one
     behind what is known (an earlier milestone, or the same one again) goes in the timeline
     as late and changes nothing else, so no milestone moves back and the customer hears of
-    each step once. Every report's work item must be in `locked`."""
+    each step once. Every report's work item must be in `locked`. Reports with implausible
+    dates are refused, all of them at once, each field named by `field_name(index, name)`."""
     now = utcnow()
+    _check_dates(locked, reports, now, field_name)
     plan = Plan()
     milestones = {item.id: item.milestone for item in locked.items.values()}
     order_milestones = {order.id: order.milestone for order in locked.orders.values()}
@@ -209,6 +226,26 @@ def judge(locked: Locked, reports: list[Report], *, actor: str) -> Plan:
         )
         plan.steps.append(Step(item.id, report.milestone, True, order_changed, notification_id))
     return plan
+
+
+def _check_dates(locked: Locked, reports: list[Report], now: datetime, field_name) -> None:
+    errors = {
+        field_name(i, name): [reason]
+        for i, report in enumerate(reports)
+        for name, reason in implausible(
+            occurred_at=report.occurred_at,
+            eta=report.eta,
+            created_at=locked.items[report.work_item_id].created_at,
+            now=now,
+        ).items()
+    }
+    if len(errors) == 1:
+        [(name, [reason])] = errors.items()
+        raise Invalid.field(name, reason)
+    if errors:
+        raise Invalid(
+            "Some fields are not valid: " + ", ".join(errors) + ".", details={"fields": errors}
+        )
 
 
 def _entry(order, item_id, milestone, actor, occurred_at, report, *, late=False) -> dict:

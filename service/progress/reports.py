@@ -58,6 +58,14 @@ def _as_uuid(ref: str) -> uuid.UUID | None:
         return None
 
 
+def _field_of_event(index: int, name: str) -> str:
+    return f"events[{index}].{name}"
+
+
+def _field_of_the_event(_index: int, name: str) -> str:
+    return name
+
+
 def _resolve(
     locked: Locked, factory_id: uuid.UUID, events: list[Event], batch: bool
 ) -> list[Report]:
@@ -74,7 +82,7 @@ def _resolve(
         item_id = item.id if item is not None and item.factory_id == factory_id else None
         item_id = item_id or by_reference.get(event.work_item)
         if item_id is None:
-            field = f"events[{i}].work_item" if batch else "work_item"
+            field = _field_of_event(i, "work_item") if batch else "work_item"
             raise Invalid.field(field, "No such work item of this factory.")
         reports.append(Report(item_id, event.milestone, event.occurred_at, event.note, event.eta))
     return reports
@@ -99,7 +107,12 @@ def record_report(
         ids=[ref for ref in map(_as_uuid, refs) if ref],
         refs=list(refs),
     )
-    plan = judge(locked, _resolve(locked, factory_id, events, batch), actor=f"factory:{factory_id}")
+    plan = judge(
+        locked,
+        _resolve(locked, factory_id, events, batch),
+        actor=f"factory:{factory_id}",
+        field_name=_field_of_event if batch else _field_of_the_event,
+    )
     results = [
         {"work_item": str(step.work_item_id), "milestone": step.milestone, "moved": step.moved}
         for step in plan.steps

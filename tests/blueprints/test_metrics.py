@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from blueprints.factory_webhooks.signatures import REFUSALS
 from service import metrics
 from tests.blueprints.factory_webhooks import test_progress_webhook as webhooks
 from tests.blueprints.factory_webhooks.test_progress_webhook import post
@@ -38,7 +39,7 @@ def own_counters(monkeypatch, app):
 REJECTED = metrics.WEBHOOK_REQUESTS_REJECTED
 ACCEPTED = metrics.WEBHOOK_EVENTS_ACCEPTED
 PENDING = "chain_collab_outbox_pending"
-REASONS = ("too_large", "unauthorized", "bad_request", "invalid")
+REASONS = ("too_large", *REFUSALS, "bad_request", "invalid")
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:
@@ -95,18 +96,26 @@ class EmbeddedRedisWontStart:
 EVENT = {"work_item": "FS-77", "milestone": "shipped"}
 
 
-def test_a_bad_signature_counts_as_unauthorized(client, factory):
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"secret": "whsec_" + "A" * 32}, "signature_mismatch"),
+        ({"signature": "v1,AAA"}, "signature_malformed"),
+        ({"timestamp": 1}, "timestamp_out_of_range"),
+    ],
+)
+def test_a_refused_signature_counts_by_its_code(client, factory, kwargs, reason):
     counters = Counters(client)
-    assert post(client, factory, EVENT, secret="whsec_" + "A" * 32).status_code == 401
-    assert counters.delta(REJECTED, reason="unauthorized") == 1
-    assert counters.delta(REJECTED, reason="invalid") == 0
+    assert post(client, factory, EVENT, **kwargs).status_code == 401
+    assert counters.delta(REJECTED, reason=reason) == 1
+    assert sum(counters.delta(REJECTED, reason=other) for other in REASONS) == 1
 
 
-def test_an_unknown_factory_counts_as_unauthorized(client, factory):
+def test_an_unknown_factory_counts_as_a_signature_mismatch(client, factory):
     counters = Counters(client)
     factory.id = uuid.uuid4()
     assert post(client, factory, EVENT).status_code == 401
-    assert counters.delta(REJECTED, reason="unauthorized") == 1
+    assert counters.delta(REJECTED, reason="signature_mismatch") == 1
 
 
 def test_a_body_too_large_counts_as_too_large(client, factory):
@@ -198,3 +207,28 @@ def test_without_redis_the_webhook_answers_and_metrics_show_the_gauges(
     samples = scrape(client)
     assert (PENDING, ()) in samples
     assert not [name for name, _ in samples if name != PENDING]
+
+
+def test_every_accepted_event_is_counted_whatever_it_changes(client, factory):
+    """42 events: ones that move the work item, late and repeated ones that change nothing
+    but the timeline, singles and batches, by our id and by the factory's reference."""
+    counters = Counters(client)
+    steps = ["designed", "in_production", "quality_checked", "shipped"]
+    sent = 0
+    for i, milestone in enumerate(steps):  # 4 forward, by reference and by id
+        ref = "FS-77" if i % 2 else factory.frame_id
+        assert post(client, factory, {"work_item": ref, "milestone": milestone},
+                    webhook_id=f"fwd-{i}").status_code == 202  # fmt: skip
+        sent += 1
+    for i in range(20):  # late and repeated singles: nothing moves, no outbox row
+        late = {"work_item": "FS-77", "milestone": steps[i % len(steps)]}
+        assert post(client, factory, late, webhook_id=f"late-{i}").status_code == 202
+        sent += 1
+    batch = [{"work_item": "FS-77", "milestone": steps[i % len(steps)]} for i in range(9)]
+    for i in range(2):  # batches of late events
+        assert post(client, factory, {"events": batch}, webhook_id=f"batch-{i}").status_code == 202
+        sent += len(batch)
+    # A retry of a delivery already answered is not a new event.
+    assert post(client, factory, {"events": batch}, webhook_id="batch-0").status_code == 200
+    assert sent == 42
+    assert counters.delta(ACCEPTED) == 42

@@ -61,6 +61,9 @@ def post(client, factory, payload, *, webhook_id="msg_1", secret=None, timestamp
     return client.post(f"/webhooks/factories/{factory.id}/progress", data=body, headers=headers)
 
 
+EVENT = {"work_item": "FS-77", "milestone": "shipped"}
+
+
 def counts(session) -> tuple[int, ...]:
     session.expire_all()
     return tuple(
@@ -109,17 +112,24 @@ def test_any_valid_signature_among_several_passes(client, session, factory):
 
 
 @pytest.mark.parametrize(
-    "tamper",
+    ("tamper", "code"),
     [
-        "wrong_secret",
-        "tampered_body",
-        "garbage_signature",
-        "not_base64",
-        "missing_headers",
-        "other_webhook_id",
+        ("wrong_secret", "signature_mismatch"),
+        ("tampered_body", "signature_mismatch"),
+        ("other_webhook_id", "signature_mismatch"),
+        ("garbage_signature", "signature_malformed"),
+        ("not_base64", "signature_malformed"),
+        ("short_signature", "signature_malformed"),
+        ("other_version_only", "signature_malformed"),
+        ("timestamp_not_a_number", "signature_malformed"),
+        ("missing_timestamp", "signature_missing"),
+        ("missing_signature", "signature_missing"),
+        ("empty_webhook_id", "signature_missing"),
     ],
 )
-def test_a_bad_signature_is_a_401_and_stores_nothing(client, session, factory, tamper):
+def test_a_refused_signature_is_a_401_saying_why_and_stores_nothing(
+    client, session, factory, tamper, code
+):
     before = counts(session)
     body = json.dumps({"work_item": "FS-77", "milestone": "shipped"}).encode()
     now = int(time.time())
@@ -133,29 +143,74 @@ def test_a_bad_signature_is_a_401_and_stores_nothing(client, session, factory, t
         headers["webhook-signature"] = sign(other, "msg_bad", now, body)
     elif tamper == "tampered_body":
         body = body.replace(b"shipped", b"delivered")
+    elif tamper == "other_webhook_id":
+        headers["webhook-id"] = "msg_other"
     elif tamper == "garbage_signature":
         headers["webhook-signature"] = "garbage"
     elif tamper == "not_base64":
         headers["webhook-signature"] = "v1,!!!not base64!!!"
-    elif tamper == "missing_headers":
+    elif tamper == "short_signature":
+        headers["webhook-signature"] = "v1," + base64.b64encode(b"too short").decode()
+    elif tamper == "other_version_only":
+        headers["webhook-signature"] = headers["webhook-signature"].replace("v1,", "v2,")
+    elif tamper == "timestamp_not_a_number":
+        headers["webhook-timestamp"] = "yesterday"
+    elif tamper == "missing_timestamp":
         del headers["webhook-timestamp"]
-    elif tamper == "other_webhook_id":
-        headers["webhook-id"] = "msg_other"
+    elif tamper == "missing_signature":
+        del headers["webhook-signature"]
+    elif tamper == "empty_webhook_id":
+        headers["webhook-id"] = ""
     response = client.post(f"/webhooks/factories/{factory.id}/progress", data=body, headers=headers)
     assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "unauthorized"
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    assert error["details"] == {}  # only a stale timestamp comes with details
     assert counts(session) == before
     assert milestone_of(session, factory.frame_id) == "received"
 
 
+def test_a_missing_header_is_named(client, factory):
+    response = post(client, factory, EVENT, signature=" ")
+    assert response.status_code == 401
+    error = response.get_json()["error"]
+    assert (error["code"], error["message"]) == (
+        "signature_missing",
+        "Missing header: webhook-signature.",
+    )
+
+
+def test_a_malformed_entry_does_not_void_a_valid_one_beside_it(client, session, factory):
+    body = json.dumps(EVENT).encode()
+    now = int(time.time())
+    good = sign(factory.secret, "msg_mixed", now, body)
+    for header in (f"v1,AAA {good}", f"v1 v1,!! ,, {good} v1,AAA="):
+        response = post(
+            client, factory, None, raw=body, webhook_id="msg_mixed", timestamp=now,
+            signature=header,
+        )  # fmt: skip
+        assert response.status_code in (200, 202), (header, response.get_json())
+    assert milestone_of(session, factory.frame_id) == "shipped"
+
+
 @pytest.mark.parametrize("skew", [-301, 301])
 def test_a_timestamp_over_five_minutes_off_either_way_is_refused(client, session, factory, skew):
-    response = post(
-        client, factory, {"work_item": "FS-77", "milestone": "shipped"},
-        timestamp=int(time.time()) + skew,
-    )  # fmt: skip
+    before = counts(session)
+    response = post(client, factory, EVENT, timestamp=int(time.time()) + skew)
     assert response.status_code == 401
+    error = response.get_json()["error"]
+    assert error["code"] == "timestamp_out_of_range"
+    # The server's clock, for the factory to compare with its own.
+    assert abs(error["details"]["server_time"] - time.time()) < 5
+    assert error["details"]["tolerance_seconds"] == 300
+    assert counts(session) == before
     assert milestone_of(session, factory.frame_id) == "received"
+
+
+@pytest.mark.parametrize("skew", [-299, 299])
+def test_a_timestamp_within_five_minutes_passes(client, factory, skew):
+    response = post(client, factory, EVENT, timestamp=int(time.time()) + skew)
+    assert response.status_code == 202
 
 
 def test_after_a_rotation_the_old_secret_works_for_24_hours_only(client, session, factory):
@@ -237,7 +292,7 @@ def test_a_batch_is_judged_in_its_own_order(client, session, factory):
     """Steps of one item within a batch: each against the one before it, the last forward
     step wins, and only the forward ones notify."""
     before = counts(session)
-    eta = "2026-12-24T09:00:00+00:00"
+    eta = "2030-12-24T09:00:00+00:00"
     events = [
         {"work_item": "FS-77", "milestone": "designed", "eta": eta},
         {"work_item": "FS-77", "milestone": "shipped"},
@@ -302,10 +357,13 @@ def test_a_late_event_is_kept_but_neither_moves_back_nor_notifies(client, sessio
     assert entry.late
 
 
-def test_an_unknown_factory_is_answered_like_a_bad_signature(client, session, factory):
+def test_an_unknown_factory_is_answered_like_a_wrong_secret(client, session, factory):
     stranger = Factory("00000000-0000-7000-8000-000000000000", factory.secret, "", "")
-    response = post(client, stranger, {"work_item": "FS-77", "milestone": "shipped"})
-    assert response.status_code == 401
+    unknown = post(client, stranger, EVENT)
+    wrong = post(client, factory, EVENT, secret="whsec_" + base64.b64encode(b"k" * 24).decode())
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.get_json() == wrong.get_json()
+    assert unknown.get_json()["error"]["code"] == "signature_mismatch"
 
 
 def test_an_overlong_webhook_id_is_a_400_and_stores_nothing(client, session, factory):

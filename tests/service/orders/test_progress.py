@@ -3,7 +3,7 @@ write the outbox; a late or repeated report is kept in the timeline and changes 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +17,10 @@ from service.orders.progress import get_work_item, record_progress
 from service.outbox.models import OutboxEvent
 from tests.service.customers.chain_world import build_chain_world, delete_chain, race
 
-MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+def an_hour_on(item) -> datetime:
+    """A moment a report may name: after the work item was created, not far ahead."""
+    return item.created_at.replace(microsecond=0) + timedelta(hours=1)
 
 
 @pytest.fixture
@@ -51,10 +54,11 @@ def outbox(world) -> list[OutboxEvent]:
 def test_a_work_item_moves_forward_and_may_skip_milestones(acme, placed):
     _, _, (panels, _) = placed
 
-    progress = report(acme, panels, "shipped", occurred_at=MARCH, note="Truck 7")
+    moment = an_hour_on(panels)
+    progress = report(acme, panels, "shipped", occurred_at=moment, note="Truck 7")
 
     assert progress.moved
-    assert (panels.milestone, panels.milestone_at) == ("shipped", MARCH)
+    assert (panels.milestone, panels.milestone_at) == ("shipped", moment)
     entry = timeline(acme.session, panels.order_id)[-1]
     assert (entry.work_item_id, entry.milestone, entry.note, entry.late) == (
         panels.id,
@@ -68,7 +72,8 @@ def test_a_work_item_moves_forward_and_may_skip_milestones(acme, placed):
 @pytest.mark.parametrize("again", ["designed", "shipped"])
 def test_a_behind_or_repeated_report_is_late_and_changes_nothing(acme, placed, again):
     order, group, (panels, frame) = placed
-    report(acme, panels, "shipped", occurred_at=MARCH)
+    moment = an_hour_on(panels)
+    report(acme, panels, "shipped", occurred_at=moment)
     report(acme, frame, "in_production")
     said, sent = messages(acme, group), outbox(acme)
     order_entries = acme.count(TimelineEntry, TimelineEntry.work_item_id.is_(None))
@@ -80,7 +85,7 @@ def test_a_behind_or_repeated_report_is_late_and_changes_nothing(acme, placed, a
         False,
         None,
     )
-    assert (panels.milestone, panels.milestone_at) == ("shipped", MARCH)
+    assert (panels.milestone, panels.milestone_at) == ("shipped", moment)
     assert order.milestone == "in_production"
     entry = timeline(acme.session, order.id)[-1]
     assert (entry.work_item_id, entry.milestone, entry.late) == (panels.id, again, True)
@@ -93,7 +98,8 @@ def test_a_forward_move_posts_one_notification_with_its_payload(acme, placed):
     order, group, (panels, _) = placed
     said = messages(acme, group)
 
-    progress = report(acme, panels, "in_production", eta=datetime(2026, 3, 9, tzinfo=UTC))
+    eta = an_hour_on(panels) + timedelta(days=7)
+    progress = report(acme, panels, "in_production", eta=eta)
 
     new = messages(acme, group)[len(said) :]
     assert new == [progress.notification]
@@ -103,7 +109,9 @@ def test_a_forward_move_posts_one_notification_with_its_payload(acme, placed):
     assert message.payload["work_item_id"] == str(panels.id)
     assert message.payload["milestone"] == "in_production"
     assert message.payload["order_reference"] == "SO-1001"
-    assert message.text == "Order SO-1001: Wardrobe panels — in production. Expected 2026-03-09."
+    assert message.text == (
+        f"Order SO-1001: Wardrobe panels — in production. Expected {eta:%Y-%m-%d}."
+    )
 
 
 def test_a_forward_move_writes_message_posted_and_milestone_changed(acme, placed):
