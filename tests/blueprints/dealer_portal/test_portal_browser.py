@@ -72,3 +72,43 @@ def test_a_dealer_joins_by_invitation_in_the_browser(page, live_server, committe
     expect(page.get_by_role("heading")).to_have_text("Xihu Store has joined the chain")
     page.get_by_role("link", name="Continue").click()
     expect(page.locator("header")).to_contain_text("Chen Jing · Xihu Store")
+
+
+def _policy_violations(page) -> list[str]:
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    return violations
+
+
+def test_an_address_in_two_chains_picks_one_in_the_browser(page, live_server, committed):
+    _seed(committed)
+    other, _ = create_chain(committed, name="Lumen Living")
+    xuhui, _ = add_organisation(committed, chain_id=other.id, kind="dealer", name="Lumen Xuhui")
+    add_member(committed, chain_id=other.id, organisation_id=xuhui.id, name="Li Na",
+               role="admin", email="li.na@pudong.example", password=PASSWORD)  # fmt: skip
+    committed.commit()
+    violations = _policy_violations(page)
+
+    page.goto(f"{live_server}/portal/login")
+    page.get_by_label("E-mail").fill("li.na@pudong.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading")).to_have_text("Which chain?")
+    page.get_by_role("button", name="Lumen Living").click()
+
+    expect(page.locator("header")).to_contain_text("Li Na · Lumen Xuhui")
+    assert violations == []
+
+
+def test_the_api_docs_page_works_under_its_policy(page, live_server):
+    violations = _policy_violations(page)
+    page.goto(f"{live_server}/api/v1/docs")
+
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Chain Collab brand API")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert violations == []
