@@ -5,11 +5,14 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
 from blueprints import db, public_base_url
 from blueprints.dealer_portal import sign_in
 from blueprints.dealer_portal.forms import JoinForm
+from blueprints.dealer_portal.languages import init_languages
 from blueprints.factory_webhooks import progress_url
 from service.chain.directory import shared_directory
 from service.chain.invitations import accept_invitation, open_invitation
@@ -24,10 +27,31 @@ bp = Blueprint(
 )
 
 
+ROLES = {
+    "admin": _l("Administrator"),
+    "service_specialist": _l("Service specialist"),
+    "designer": _l("Designer"),
+    "installer": _l("Installer"),
+    "sales": _l("Sales"),
+    "coordinator": _l("Coordinator"),
+}
+KINDS = {"brand": _l("brand"), "dealer": _l("dealer"), "factory": _l("factory")}
+
+
+@bp.record_once
+def _languages(state) -> None:
+    init_languages(state.app)
+
+
 @bp.context_processor
 def template_globals() -> dict:
-    # Forms check their own CSRF token (FlaskForm); templates without a form need the helper.
-    return {"csrf_token": generate_csrf}
+    return {
+        # Forms check their own CSRF token (FlaskForm); templates without a form need the helper.
+        "csrf_token": generate_csrf,
+        "html_lang": str(get_locale() or "en").replace("_", "-"),
+        "role_name": lambda role: ROLES.get(role, role),
+        "kind_name": lambda kind: KINDS.get(kind, kind),
+    }
 
 
 def login_required(view):
