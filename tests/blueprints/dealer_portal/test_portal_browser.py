@@ -113,3 +113,17 @@ def test_the_api_docs_page_works_under_its_policy(page, live_server):
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Chain Collab brand API")
     expect(page.locator(".opblock").first).to_be_visible()
     assert violations == []
+
+
+def test_a_signed_in_page_fits_a_phone_screen(browser, live_server, committed):
+    _seed(committed)
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server}/portal/login")
+    page.get_by_label("E-mail").fill("li.na@pudong.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("header")).to_contain_text("Li Na · Pudong Store")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
