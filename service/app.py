@@ -41,9 +41,13 @@ def create_app(config: Config | None = None) -> Flask:
     from blueprints.dealer_portal import bp as dealer_portal
     from blueprints.factory_webhooks import bp as factory_webhooks
     from blueprints.metrics import bp as metrics
+    from blueprints.rate_limits import init_rate_limits
+    from blueprints.web_security import init_web_security
     from service.cli import register_cli
 
     app.teardown_appcontext(close_request_session)
+    init_web_security(app, config)
+    init_rate_limits(app, config)
     init_brand_api(app)
     app.register_blueprint(dealer_portal)
     app.register_blueprint(factory_webhooks)

@@ -23,6 +23,9 @@ class Config:
     # None means "the URL the request came in on".
     public_url: str | None = None
     default_timezone: str = "Asia/Shanghai"
+    # How many proxies in front of the web server set X-Forwarded-For/-Proto/-Host (0: none,
+    # and those headers are ignored: anyone can send them to a server reached directly).
+    trust_proxy: int = 0
     # Networks outbound pushes may reach although they are not public (CIDRs, e.g.
     # "10.0.0.0/8"); private, loopback and link-local addresses are refused otherwise.
     outbound_allowed_networks: tuple[str, ...] = ()
@@ -49,6 +52,7 @@ class Config:
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance),
             public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
             default_timezone=env.get("DEFAULT_TIMEZONE", base.default_timezone),
+            trust_proxy=int(env.get("TRUST_PROXY") or 0),
             outbound_allowed_networks=tuple(
                 net.strip()
                 for net in env.get("OUTBOUND_ALLOWED_NETWORKS", "").split(",")

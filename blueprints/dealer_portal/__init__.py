@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from functools import wraps
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
-from flask_wtf import FlaskForm
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
 from blueprints import db, public_base_url
-from blueprints.dealer_portal.forms import JoinForm, LoginForm
+from blueprints.dealer_portal import sign_in
+from blueprints.dealer_portal.forms import JoinForm
+from blueprints.dealer_portal.languages import init_languages
 from blueprints.factory_webhooks import progress_url
 from service.chain.directory import shared_directory
 from service.chain.invitations import accept_invitation, open_invitation
-from service.chain.members import authenticate_member, get_member
-from service.errors import DomainError, NotFound
+from service.errors import DomainError
 
 bp = Blueprint(
     "dealer_portal",
@@ -26,21 +27,31 @@ bp = Blueprint(
 )
 
 
+ROLES = {
+    "admin": _l("Administrator"),
+    "service_specialist": _l("Service specialist"),
+    "designer": _l("Designer"),
+    "installer": _l("Installer"),
+    "sales": _l("Sales"),
+    "coordinator": _l("Coordinator"),
+}
+KINDS = {"brand": _l("brand"), "dealer": _l("dealer"), "factory": _l("factory")}
+
+
+@bp.record_once
+def _languages(state) -> None:
+    init_languages(state.app)
+
+
 @bp.context_processor
 def template_globals() -> dict:
-    # Forms check their own CSRF token (FlaskForm); templates without a form need the helper.
-    return {"csrf_token": generate_csrf}
-
-
-@bp.before_request
-def load_member() -> None:
-    g.member = None
-    member_id, chain_id = session.get("member_id"), session.get("chain_id")
-    if member_id and chain_id:
-        try:
-            g.member = get_member(db(), uuid.UUID(chain_id), uuid.UUID(member_id))
-        except (NotFound, ValueError):
-            session.clear()
+    return {
+        # Forms check their own CSRF token (FlaskForm); templates without a form need the helper.
+        "csrf_token": generate_csrf,
+        "html_lang": str(get_locale() or "en").replace("_", "-"),
+        "role_name": lambda role: ROLES.get(role, role),
+        "kind_name": lambda kind: KINDS.get(kind, kind),
+    }
 
 
 def login_required(view):
@@ -53,38 +64,7 @@ def login_required(view):
     return wrapped
 
 
-def _log_in(member) -> None:
-    session.clear()  # a fresh session on login: no fixation
-    session["member_id"], session["chain_id"] = str(member.id), str(member.chain_id)
-
-
-def _safe_next(target: str | None) -> str:
-    # Only ever redirect within the portal.
-    if target and target.startswith("/portal/") and not target.startswith("//"):
-        return target
-    return url_for("dealer_portal.home")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    form = LoginForm()
-    error = None
-    if form.validate_on_submit():
-        member = authenticate_member(db(), email=form.email.data, password=form.password.data)
-        if member is not None:
-            db().commit()  # a rehashed password, if any
-            _log_in(member)
-            return redirect(_safe_next(request.args.get("next")))
-        error = "Wrong e-mail or password."
-    status = 401 if error else 200
-    return render_template("portal/login.html", form=form, error=error), status
-
-
-@bp.post("/logout")
-def logout():
-    if FlaskForm().validate_on_submit():  # no fields: checks the CSRF token only
-        session.clear()
-    return redirect(url_for("dealer_portal.login"))
+sign_in.register(bp)
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
@@ -111,15 +91,16 @@ def join(code: str):
             error = failure
         else:
             db().commit()
-            _log_in(admin)
+            sign_in.log_in(admin)
             return render_template(
                 "portal/joined.html",
                 organisation=organisation,
                 webhook_secret=secret,
                 webhook_url=progress_url(public_base_url(), organisation.id),
             )
+    refused = error is not None or form.is_submitted()
     return render_template("portal/join.html", form=form, invitation=invitation, error=error), (
-        422 if error else 200
+        422 if refused else 200
     )
 
 

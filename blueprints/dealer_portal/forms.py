@@ -1,18 +1,43 @@
 from __future__ import annotations
 
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
 
+def plain_text(form, field) -> None:
+    """Refuse what no person types and what would be stored as garbage: NUL and other control
+    characters, lone surrogates, and the replacement character left by bytes that were not
+    UTF-8."""
+    value = field.data or ""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") or ch == "\ufffd" for ch in value):
+        raise StopValidation(_l("Contains characters that are not text."))
+
+
+# Lengths are checked before anything else: a 100 kB password is not worth hashing.
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email()])
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, Email()]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=200), plain_text]
+    )
 
 
 class JoinForm(FlaskForm):
-    organisation_name = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
-    admin_name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    admin_email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
-    admin_mobile = StringField("Mobile", validators=[Optional(), Length(max=32)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
+    organisation_name = StringField(
+        _l("Organisation"), validators=[DataRequired(), Length(max=200), plain_text]
+    )
+    admin_name = StringField(
+        _l("Your name"), validators=[DataRequired(), Length(max=200), plain_text]
+    )
+    admin_email = EmailField(
+        _l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, Email()]
+    )
+    admin_mobile = StringField(_l("Mobile"), validators=[Optional(), Length(max=32), plain_text])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=8, max=200), plain_text]
+    )

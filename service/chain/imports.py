@@ -292,7 +292,7 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
     }
     existing_members = _members_of(session, [o.id for o in existing.values()])
     placed = _placements_of(session, [o.id for o in existing.values()])
-    taken_emails = _emails_taken(session, checked)
+    taken_emails = _emails_taken(session, chain_id, checked)
 
     new_organisations, new_members, new_placements = [], [], []
     # Members whose details change, in file order, written together at the end of the chunk
@@ -451,8 +451,11 @@ def _placements_of(session: Session, organisation_ids: list) -> set[tuple]:
     )
 
 
-def _emails_taken(session: Session, checked: Iterable[tuple[ImportRow, dict]]) -> dict:
-    """E-mail → id of the live member who already has it, for the e-mails in this chunk."""
+def _emails_taken(
+    session: Session, chain_id: uuid.UUID, checked: Iterable[tuple[ImportRow, dict]]
+) -> dict:
+    """E-mail → id of the live member of this chain who already has it, for the e-mails in
+    this chunk (another chain's use of an address is not this chain's business)."""
     emails = {
         member["email"].strip().lower()
         for _, organisation in checked
@@ -468,7 +471,7 @@ def _emails_taken(session: Session, checked: Iterable[tuple[ImportRow, dict]]) -
     return dict(
         session.execute(
             select(Member.email, Member.id).where(
-                Member.email.in_(emails), Member.removed_at.is_(None)
+                Member.chain_id == chain_id, Member.email.in_(emails), Member.removed_at.is_(None)
             )
         ).all()
     )

@@ -40,14 +40,19 @@ def _check_role(role: str) -> None:
         raise Invalid.field("role", f"Must be one of: {', '.join(MemberRole)}.")
 
 
-def _check_email_free(session: Session, email: str, *, but: uuid.UUID | None = None) -> None:
-    # E-mail is the portal login, so it is unique among live members of every chain.
+def _check_email_free(
+    session: Session, chain_id: uuid.UUID, email: str, *, but: uuid.UUID | None = None
+) -> None:
+    # E-mail is the portal login, unique among the live members of one chain. Only of this
+    # chain: whether another chain has the address is none of this chain's business.
     taken = session.scalar(
-        select(Member.id).where(Member.email == email, Member.removed_at.is_(None))
+        select(Member.id).where(
+            Member.chain_id == chain_id, Member.email == email, Member.removed_at.is_(None)
+        )
     )
     if taken is not None and taken != but:
         raise Conflict(
-            "Another member already uses this e-mail address.",
+            "Another member of this chain already uses this e-mail address.",
             details={"fields": {"email": ["Already in use."]}},
         )
 
@@ -70,7 +75,7 @@ def add_member(
     _check_role(role)
     if email:
         email = email.strip().lower()
-        _check_email_free(session, email)
+        _check_email_free(session, chain_id, email)
     member = Member(
         chain_id=chain_id,
         organisation_id=organisation.id,
@@ -124,7 +129,7 @@ def update_member(
     if email is not _UNSET:
         email = email.strip().lower() if email else None
         if email:
-            _check_email_free(session, email, but=member.id)
+            _check_email_free(session, chain_id, email, but=member.id)
         member.email = email
     session.flush()
     return member
@@ -142,24 +147,38 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate_member(session: Session, *, email: str, password: str) -> Member | None:
-    """The live member with this login, or None. Same answer for unknown e-mail and bad password."""
-    member = session.scalar(
+def authenticate_member(session: Session, *, email: str, password: str) -> list[Member]:
+    """The live members with this login whose password this is, one per chain at most (an
+    address may be used in several chains). Empty for an unknown e-mail and a bad password
+    alike, and a chain whose password this is not is never named."""
+    candidates = session.scalars(
         select(Member)
         .join(Organisation, Organisation.id == Member.organisation_id)
         .where(
             Member.email == email.strip().lower(),
             Member.removed_at.is_(None),
+            Member.password_hash.is_not(None),
             Organisation.removed_at.is_(None),
         )
-    )
-    if member is None or member.password_hash is None:
+        .order_by(Member.chain_id)
+    ).all()
+    if not candidates:
         _hasher.hash(password)  # spend the same time as a real check
-        return None
+        return []
+    return [member for member in candidates if _password_matches(member, password)]
+
+
+def _password_matches(member: Member, password: str) -> bool:
     try:
         _hasher.verify(member.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
-        return None
+        return False
     if _hasher.check_needs_rehash(member.password_hash):
         member.password_hash = _hasher.hash(password)
-    return member
+    return True
+
+
+def end_sessions(session: Session, member: Member) -> None:
+    """End every portal session of this member, on every device (a copied cookie included)."""
+    member.session_generation += 1
+    session.flush()

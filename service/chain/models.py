@@ -104,9 +104,11 @@ class Member(Base):
         CheckConstraint(one_of("role", MemberRole), name="role"),
         Index("ix_members_organisation_id", "organisation_id", "id"),
         Index("ix_members_chain_id", "chain_id", "id"),
-        # The e-mail is the portal login: one live member per address.
+        # The e-mail is the portal login: one live member per address in a chain. Not across
+        # chains: one chain must not learn, or reserve, the addresses of another's people.
         Index(
-            "uq_members_email",
+            "uq_members_chain_id_email",
+            "chain_id",
             "email",
             unique=True,
             sqlite_where=text("removed_at IS NULL"),
@@ -124,6 +126,8 @@ class Member(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     # argon2 hash for portal login; None until a password is set.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Portal sessions carry the generation they began in; signing out raises it, ending them all.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -195,6 +195,20 @@ def test_an_email_used_elsewhere_is_a_row_error(tenant):
     assert members_of(tenant, result["results"][0]["organisation_id"]) == []
 
 
+def test_an_email_used_in_another_chain_imports_as_if_unused(tenant, other_tenant):
+    dealer = body(tenant.post(f"{API}/organisations", json={"kind": "dealer", "name": "D"}), 201)
+    member = {"name": "Li", "role": "sales", "email": "li@example.com"}
+    body(tenant.post(f"{API}/organisations/{dealer['id']}/members", json=member), 201)
+    row = {"custom_id": "D-9", "kind": "dealer", "name": "Other",
+           "members": [{"name": "Li", "role": "sales", "email": "LI@example.com"}]}  # fmt: skip
+
+    result = body(other_tenant.post(IMPORTS, json={"organisations": [row]}), 201)
+
+    assert result["errors"] == []
+    members = members_of(other_tenant, result["results"][0]["organisation_id"])
+    assert [m["email"] for m in members] == ["li@example.com"]
+
+
 def test_a_csv_without_its_required_columns_is_refused(tenant):
     response = tenant.post(IMPORTS, data="kind,name\ndealer,X\n", content_type="text/csv")
     assert bad_fields(response) == {"header"}

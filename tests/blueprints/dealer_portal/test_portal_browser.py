@@ -1,4 +1,5 @@
-"""The portal in a real browser, against a live server and committed data."""
+"""The portal in a real browser (its language Simplified Chinese), against a live server and
+committed data."""
 
 from playwright.sync_api import expect
 
@@ -43,9 +44,9 @@ def test_a_dealer_signs_in_and_sees_only_the_directory_it_may(page, live_server,
     _seed(committed)
     page.goto(f"{live_server}/portal/directory")
     expect(page).to_have_url(f"{live_server}/portal/login?next=/portal/directory")
-    page.get_by_label("E-mail").fill("li.na@pudong.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("邮箱").fill("li.na@pudong.example")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
 
     expect(page).to_have_url(f"{live_server}/portal/directory")
     table = page.locator("table")
@@ -56,19 +57,73 @@ def test_a_dealer_signs_in_and_sees_only_the_directory_it_may(page, live_server,
     expect(table).not_to_contain_text("Huang Wei")
     expect(table).not_to_contain_text("Tianhe")
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(f"{live_server}/portal/login")
 
 
 def test_a_dealer_joins_by_invitation_in_the_browser(page, live_server, committed):
     code = _seed(committed)
     page.goto(f"{live_server}/portal/join/{code}")
-    page.get_by_label("Organisation").fill("Xihu Store")
-    page.get_by_label("Your name").fill("Chen Jing")
-    page.get_by_label("E-mail").fill("chen.jing@xihu.example")
-    page.get_by_label("Password").fill("long enough")
-    page.get_by_role("button", name="Join").click()
+    page.get_by_label("企业").fill("Xihu Store")
+    page.get_by_label("您的姓名").fill("Chen Jing")
+    page.get_by_label("邮箱").fill("chen.jing@xihu.example")
+    page.get_by_label("密码").fill("long enough")
+    page.get_by_role("button", name="加入").click()
 
-    expect(page.get_by_role("heading")).to_have_text("Xihu Store has joined the chain")
-    page.get_by_role("link", name="Continue").click()
+    expect(page.get_by_role("heading")).to_have_text("Xihu Store 已加入上下游")
+    page.get_by_role("link", name="继续").click()
     expect(page.locator("header")).to_contain_text("Chen Jing · Xihu Store")
+
+
+def _policy_violations(page) -> list[str]:
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    return violations
+
+
+def test_an_address_in_two_chains_picks_one_in_the_browser(page, live_server, committed):
+    _seed(committed)
+    other, _ = create_chain(committed, name="Lumen Living")
+    xuhui, _ = add_organisation(committed, chain_id=other.id, kind="dealer", name="Lumen Xuhui")
+    add_member(committed, chain_id=other.id, organisation_id=xuhui.id, name="Li Na",
+               role="admin", email="li.na@pudong.example", password=PASSWORD)  # fmt: skip
+    committed.commit()
+    violations = _policy_violations(page)
+
+    page.goto(f"{live_server}/portal/login")
+    page.get_by_label("邮箱").fill("li.na@pudong.example")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading")).to_have_text("进入哪个上下游？")
+    page.get_by_role("button", name="Lumen Living").click()
+
+    expect(page.locator("header")).to_contain_text("Li Na · Lumen Xuhui")
+    assert violations == []
+
+
+def test_the_api_docs_page_works_under_its_policy(page, live_server):
+    violations = _policy_violations(page)
+    page.goto(f"{live_server}/api/v1/docs")
+
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Chain Collab brand API")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert violations == []
+
+
+def test_a_signed_in_page_fits_a_phone_screen(browser, live_server, committed):
+    _seed(committed)
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server}/portal/login")
+    page.get_by_label("E-mail").fill("li.na@pudong.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("header")).to_contain_text("Li Na · Pudong Store")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()

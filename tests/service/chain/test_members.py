@@ -65,16 +65,28 @@ def test_email_is_stored_lower_case(session, dealer):
     assert add(session, dealer, email="  Li.Wei@Example.COM ").email == "li.wei@example.com"
 
 
-def test_email_is_unique_among_live_members_ignoring_case(session, dealer, rival):
+def test_email_is_unique_among_a_chains_live_members_ignoring_case(session, dealer):
     add(session, dealer, email="li.wei@example.com")
-    their_brand = rival.brand
 
     with pytest.raises(Conflict) as raised:
         add(session, dealer, name="Other", email="LI.WEI@example.com")
     assert "email" in raised.value.details["fields"]
-    # The e-mail is the login, so it is unique across chains too.
-    with pytest.raises(Conflict):
-        add(session, their_brand, name="Other", email="Li.Wei@Example.com")
+
+
+def test_an_address_used_in_another_chain_is_free_in_this_one(session, dealer, rival):
+    # Refusing it would tell one chain who works for another, and let it reserve their address.
+    theirs = add(session, rival.brand, email="li.wei@example.com")
+    ours = add(session, dealer, email="Li.Wei@Example.com")
+    session.flush()
+
+    assert ours.email == theirs.email == "li.wei@example.com"
+    assert ours.chain_id != theirs.chain_id
+    other = add(session, dealer, name="Other", email="other@example.com")
+    update_member(session, chain_id=dealer.chain_id, member_id=other.id, email=None)
+    with pytest.raises(Conflict):  # but still unique within the chain, on update too
+        update_member(
+            session, chain_id=dealer.chain_id, member_id=other.id, email="li.wei@example.com"
+        )
 
 
 def test_email_of_a_removed_member_can_be_used_again(session, dealer):
@@ -187,9 +199,9 @@ def with_login(session, dealer):
 
 
 def test_member_logs_in_with_the_right_password(session, with_login):
-    member = authenticate_member(session, email=" LI.WEI@example.com ", password=PASSWORD)
+    members = authenticate_member(session, email=" LI.WEI@example.com ", password=PASSWORD)
 
-    assert member is not None and member.id == with_login.id
+    assert [member.id for member in members] == [with_login.id]
     assert with_login.password_hash != PASSWORD
 
 
@@ -202,23 +214,42 @@ def test_member_logs_in_with_the_right_password(session, with_login):
     ],
 )
 def test_wrong_password_or_unknown_email_does_not_log_in(session, with_login, email, password):
-    assert authenticate_member(session, email=email, password=password) is None
+    assert authenticate_member(session, email=email, password=password) == []
 
 
 def test_member_without_a_password_cannot_log_in(session, dealer):
     add(session, dealer, email="nopass@example.com")
 
-    assert authenticate_member(session, email="nopass@example.com", password="") is None
-    assert authenticate_member(session, email="nopass@example.com", password=PASSWORD) is None
+    assert authenticate_member(session, email="nopass@example.com", password="") == []
+    assert authenticate_member(session, email="nopass@example.com", password=PASSWORD) == []
 
 
 def test_removed_member_cannot_log_in(session, dealer, with_login):
     remove_member(session, chain_id=dealer.chain_id, member_id=with_login.id)
 
-    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) is None
+    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) == []
 
 
 def test_member_of_removed_organisation_cannot_log_in(session, dealer, with_login):
     remove_organisation(session, chain_id=dealer.chain_id, organisation_id=dealer.id)
 
-    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) is None
+    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) == []
+
+
+def test_an_address_in_several_chains_logs_in_only_where_the_password_is_right(
+    session, with_login, rival
+):
+    elsewhere = add(session, rival.brand, email="li.wei@example.com", password="another one!")
+    also = add(session, rival.brand, name="Twin", email="twin@example.com", password=PASSWORD)
+
+    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) == [
+        with_login
+    ]
+    assert authenticate_member(session, email="li.wei@example.com", password="another one!") == [
+        elsewhere
+    ]
+    update_member(session, chain_id=also.chain_id, member_id=also.id, email=None)
+    remove_member(session, chain_id=elsewhere.chain_id, member_id=elsewhere.id)
+    same = add(session, rival.brand, name="Li", email="li.wei@example.com", password=PASSWORD)
+    found = authenticate_member(session, email="li.wei@example.com", password=PASSWORD)
+    assert sorted(m.id for m in found) == sorted([with_login.id, same.id])
