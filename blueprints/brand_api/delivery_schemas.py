@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from blueprints.brand_api.schemas import NAME, PageArgs, Text
+from blueprints.brand_api.schemas import NAME, Name, PageArgs, Text, UtcDateTime
 from service.groups.templates import JOINING_ROLES
 from service.orders.milestones import MILESTONES
 from service.pagination import encode_cursor
@@ -15,7 +15,7 @@ from service.pagination import encode_cursor
 
 
 class CustomerCreate(ma.Schema):
-    name = Text(**NAME)
+    name = Name(**NAME)
     mobile = Text(required=True, validate=validate.Length(min=3, max=32))
     dealer_id = fields.UUID(required=True)
     owner_member_id = fields.UUID(
@@ -26,7 +26,7 @@ class CustomerCreate(ma.Schema):
 
 
 class CustomerUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
+    name = Name(validate=validate.Length(min=1, max=200))
     mobile = Text(validate=validate.Length(min=3, max=32))
     tags = fields.List(Text(validate=validate.Length(max=50)))
     notes = Text(validate=validate.Length(max=4000))
@@ -125,9 +125,9 @@ class Order(OrderSummary):
 
 class ProgressCreate(ma.Schema):
     milestone = fields.String(required=True, validate=validate.OneOf(MILESTONES))
-    occurred_at = fields.AwareDateTime(metadata={"description": "default: now"})
+    occurred_at = UtcDateTime(metadata={"description": "default: now"})
     note = Text(load_default="", validate=validate.Length(max=1000))
-    eta = fields.AwareDateTime()
+    eta = UtcDateTime()
 
 
 class Progress(ma.Schema):
@@ -150,7 +150,7 @@ class BlockedWord(ma.Schema):
 
 
 class GroupTemplateUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=100))
+    name = Name(validate=validate.Length(min=1, max=100))
     name_pattern = Text(
         validate=validate.Length(min=1, max=200),
         metadata={"description": "placeholders: {customer_name} {dealer_name} {owner_name} "
@@ -190,7 +190,7 @@ class GroupQuery(PageArgs):
 
 
 class GroupUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
+    name = Name(validate=validate.Length(min=1, max=200))
     rename_locked = fields.Boolean()
 
 
