@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from blueprints.brand_api.schemas import NAME, Name, PageArgs, Text, UtcDateTime
+from blueprints.brand_api.schemas import NAME, Mobile, Name, PageArgs, Text, UtcDateTime
 from service.groups.templates import JOINING_ROLES
 from service.orders.milestones import MILESTONES
 from service.pagination import encode_cursor
@@ -16,7 +16,7 @@ from service.pagination import encode_cursor
 
 class CustomerCreate(ma.Schema):
     name = Name(**NAME)
-    mobile = Text(required=True, validate=validate.Length(min=3, max=32))
+    mobile = Mobile(required=True, validate=validate.Length(min=3, max=32))
     dealer_id = fields.UUID(required=True)
     owner_member_id = fields.UUID(
         required=True, metadata={"description": "the dealer's member who serves the customer"}
@@ -27,7 +27,7 @@ class CustomerCreate(ma.Schema):
 
 class CustomerUpdate(ma.Schema):
     name = Name(validate=validate.Length(min=1, max=200))
-    mobile = Text(validate=validate.Length(min=3, max=32))
+    mobile = Mobile(validate=validate.Length(min=3, max=32))
     tags = fields.List(Text(validate=validate.Length(max=50)))
     notes = Text(validate=validate.Length(max=4000))
 
@@ -55,7 +55,7 @@ class Customer(ma.Schema):
 
 class ItemCreate(ma.Schema):
     factory_id = fields.UUID(required=True)
-    description = Text(required=True, validate=validate.Length(min=1, max=500))
+    description = Text(required=True, strip=True, validate=validate.Length(min=1, max=500))
     quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
     factory_reference = Text(
         validate=validate.Length(min=1, max=100),
@@ -68,6 +68,7 @@ class OrderCreate(ma.Schema):
     dealer_id = fields.UUID(required=True)
     reference = Text(
         required=True,
+        strip=True,
         validate=validate.Length(min=1, max=100),
         metadata={"description": "unique in the chain; repeating a request is safe"},
     )
