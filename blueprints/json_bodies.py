@@ -28,6 +28,7 @@ _INT_LIMIT = 2**63  # BIGINT, the widest integer column
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 NUL_REASON = "Must not contain NUL characters."
 SURROGATE_REASON = "Must not contain lone UTF-16 surrogates (not valid Unicode text)."
@@ -122,12 +123,29 @@ def loads(data: str | bytes) -> Any:
     text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
     if depth_of(text) > MAX_DEPTH:
         raise TooDeep()
+    unstorable_numbers = []
+
+    def flagged(parse):
+        def parse_and_flag(literal: str):
+            value = parse(literal)
+            if isinstance(value, _Unstorable):
+                unstorable_numbers.append(value)
+            return value
+
+        return parse_and_flag
+
     document = json.loads(
-        text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+        text,
+        parse_int=flagged(_parse_int),
+        parse_float=flagged(_parse_float),
+        parse_constant=flagged(_parse_constant),
     )
-    bad = bad_values(document)
-    if bad:
-        raise UnstorableValues(bad)
+    # Walking the document costs more than parsing it: only when something may be wrong. A
+    # valid JSON text holds NUL or a surrogate only as a \u escape.
+    if unstorable_numbers or _UNSTORABLE_ESCAPE.search(text):
+        bad = bad_values(document)
+        if bad:
+            raise UnstorableValues(bad)
     return document
 
 

@@ -340,3 +340,6 @@ def test_a_405_says_which_methods_are_allowed(acme):
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
     response = acme.tenant.delete(f"{API}/customers")
     assert "POST" in response.headers["Allow"]
+    response = acme.tenant.get(f"/webhooks/factories/{acme.factory_id}/progress")
+    assert_error(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
