@@ -40,11 +40,14 @@ def create_app(config: Config | None = None) -> Flask:
     from blueprints.brand_api import init_brand_api
     from blueprints.dealer_portal import bp as dealer_portal
     from blueprints.factory_webhooks import bp as factory_webhooks
+    from blueprints.json_bodies import GuardedJSONProvider
     from blueprints.metrics import bp as metrics
     from blueprints.rate_limits import init_rate_limits
     from blueprints.web_security import init_web_security
     from service.cli import register_cli
 
+    # Every JSON door reads its bodies through it: bounded nesting, nothing no column can hold.
+    app.json = GuardedJSONProvider(app)
     app.teardown_appcontext(close_request_session)
     init_web_security(app, config)
     init_rate_limits(app, config)

@@ -36,6 +36,30 @@ class Invalid(DomainError):
         return cls(f"{name}: {reason}", details={"fields": {name: [reason]}})
 
 
+class FieldErrors:
+    """Bad fields found one at a time, reported together: a client fixes a request once, not
+    once per field."""
+
+    def __init__(self):
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, name: str, reason: str) -> None:
+        self.fields.setdefault(name, []).append(reason)
+
+    def absorb(self, error: Invalid) -> None:
+        for name, reasons in error.details.get("fields", {}).items():
+            for reason in reasons:
+                self.add(name, reason)
+
+    def raise_any(self) -> None:
+        if len(self.fields) == 1:
+            [(name, [reason, *_])] = self.fields.items()
+            raise Invalid(f"{name}: {reason}", details={"fields": self.fields})
+        if self.fields:
+            names = ", ".join(self.fields)
+            raise Invalid(f"Some fields are not valid: {names}.", details={"fields": self.fields})
+
+
 def no_such(thing: str, *, field: str | None = None) -> DomainError:
     """A thing that is not in the chain: 404 when the URL path named it, 422 naming the field
     when a body or query string did (the request is wrong, not the address)."""

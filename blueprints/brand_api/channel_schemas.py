@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from blueprints.brand_api.schemas import PageArgs, Text
+from blueprints.brand_api.schemas import Name, PageArgs, Text
 from service.channels.models import CHANNEL_TYPES, DEFAULT_RATE_LIMIT, DeliveryState
 
 HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A local time as HH:MM.")
@@ -27,7 +27,7 @@ class ChannelCreate(ma.Schema):
             "shown once"
         },
     )
-    name = Text(load_default="", validate=validate.Length(max=100))
+    name = Name(blank=True, load_default="", validate=validate.Length(max=100))
     customer_facing = fields.Boolean(
         load_default=True,
         metadata={"description": "pushes wait out the chain's quiet hours"},
@@ -40,7 +40,7 @@ class ChannelCreate(ma.Schema):
 class ChannelUpdate(ma.Schema):
     url = Text(strip=True, validate=validate.Length(min=1, max=2000))
     secret = Text(allow_none=True, validate=validate.Length(min=1, max=200))
-    name = Text(validate=validate.Length(max=100))
+    name = Name(blank=True, validate=validate.Length(max=100))
     customer_facing = fields.Boolean()
     rate_limit_per_minute = fields.Integer(validate=validate.Range(min=1, max=6000))
     state = fields.String(
@@ -120,7 +120,7 @@ class QuietHours(ma.Schema):
 
 class ChainSettings(ma.Schema):
     id = fields.UUID(dump_only=True)
-    name = Text(validate=validate.Length(min=1, max=200), strip=True)
+    name = Name(validate=validate.Length(min=1, max=200))
     timezone = Text(validate=validate.Length(min=1, max=64))
     quiet_hours = fields.Nested(
         QuietHours,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from blueprints.brand_api.schemas import NAME, PageArgs, Text
+from blueprints.brand_api.schemas import NAME, Mobile, Name, PageArgs, Text, UtcDateTime
 from service.groups.templates import JOINING_ROLES
 from service.orders.milestones import MILESTONES
 from service.pagination import encode_cursor
@@ -15,8 +15,8 @@ from service.pagination import encode_cursor
 
 
 class CustomerCreate(ma.Schema):
-    name = Text(**NAME)
-    mobile = Text(required=True, validate=validate.Length(min=3, max=32))
+    name = Name(**NAME)
+    mobile = Mobile(required=True, validate=validate.Length(min=3, max=32))
     dealer_id = fields.UUID(required=True)
     owner_member_id = fields.UUID(
         required=True, metadata={"description": "the dealer's member who serves the customer"}
@@ -26,8 +26,8 @@ class CustomerCreate(ma.Schema):
 
 
 class CustomerUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
-    mobile = Text(validate=validate.Length(min=3, max=32))
+    name = Name(validate=validate.Length(min=1, max=200))
+    mobile = Mobile(validate=validate.Length(min=3, max=32))
     tags = fields.List(Text(validate=validate.Length(max=50)))
     notes = Text(validate=validate.Length(max=4000))
 
@@ -55,7 +55,7 @@ class Customer(ma.Schema):
 
 class ItemCreate(ma.Schema):
     factory_id = fields.UUID(required=True)
-    description = Text(required=True, validate=validate.Length(min=1, max=500))
+    description = Text(required=True, strip=True, validate=validate.Length(min=1, max=500))
     quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
     factory_reference = Text(
         validate=validate.Length(min=1, max=100),
@@ -68,6 +68,7 @@ class OrderCreate(ma.Schema):
     dealer_id = fields.UUID(required=True)
     reference = Text(
         required=True,
+        strip=True,
         validate=validate.Length(min=1, max=100),
         metadata={"description": "unique in the chain; repeating a request is safe"},
     )
@@ -125,15 +126,13 @@ class Order(OrderSummary):
 
 class ProgressCreate(ma.Schema):
     milestone = fields.String(required=True, validate=validate.OneOf(MILESTONES))
-    occurred_at = fields.AwareDateTime(
+    occurred_at = UtcDateTime(
         metadata={
             "description": "default: now; at most a day ahead, not before the work item was created"
         }
     )
     note = Text(load_default="", validate=validate.Length(max=1000))
-    eta = fields.AwareDateTime(
-        metadata={"description": "expected completion; not before occurred_at"}
-    )
+    eta = UtcDateTime(metadata={"description": "expected completion; not before occurred_at"})
 
 
 class Progress(ma.Schema):
@@ -156,7 +155,7 @@ class BlockedWord(ma.Schema):
 
 
 class GroupTemplateUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=100))
+    name = Name(validate=validate.Length(min=1, max=100))
     name_pattern = Text(
         validate=validate.Length(min=1, max=200),
         metadata={"description": "placeholders: {customer_name} {dealer_name} {owner_name} "
@@ -196,7 +195,7 @@ class GroupQuery(PageArgs):
 
 
 class GroupUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
+    name = Name(validate=validate.Length(min=1, max=200))
     rename_locked = fields.Boolean()
 
 

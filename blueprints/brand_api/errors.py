@@ -27,8 +27,33 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
+def flat_fields(messages: dict, prefix: str = "") -> dict[str, list[str]]:
+    """One shape for bad fields, wherever they were found: marshmallow nests a list's and a
+    nested object's errors ({"items": {0: {"quantity": [...]}}}), the domain names them as
+    paths; both become {"items[0].quantity": [...]}. A nested schema's own errors (_schema)
+    belong to the object that holds them."""
+    fields: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        if key == "_schema" and prefix:
+            path = prefix
+        elif isinstance(key, int) or (isinstance(key, str) and key.isdigit() and prefix):
+            path = f"{prefix}[{key}]"
+        else:
+            path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            for name, reasons in flat_fields(value, path).items():
+                fields.setdefault(name, []).extend(reasons)
+        else:
+            reasons = value if isinstance(value, list) else [value]
+            fields.setdefault(path, []).extend(str(reason) for reason in reasons)
+    return fields
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None, headers=None):
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    details = dict(details or {})
+    if isinstance(details.get("fields"), dict):
+        details["fields"] = flat_fields(details["fields"])
+    response = jsonify({"error": {"code": code, "message": message, "details": details}})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -46,7 +71,7 @@ def _field_errors(messages: dict) -> dict:
     fields: dict = {}
     for location_errors in messages.values():
         if isinstance(location_errors, dict):
-            fields.update(location_errors)
+            fields.update(flat_fields(location_errors))
         else:
             fields.setdefault("_body", []).extend(location_errors)
     return fields
@@ -70,6 +95,9 @@ def http_error_response(error: HTTPException):
         log.error("unhandled error", exc_info=error.original_exception or error)
         return error_response(500, "internal_error", "Internal server error.")
     data = getattr(error, "data", None) or {}
+    # Werkzeug's own headers of the error: Allow on a 405.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     details = {}
     message = data.get("message") or error.description or error.name
     if "messages" in data:
@@ -81,7 +109,7 @@ def http_error_response(error: HTTPException):
     elif error.code == 404:
         message = "No such resource."
     code = _CODES.get(error.code or 500, error.name.lower().replace(" ", "_"))
-    return error_response(error.code or 500, code, message, details, data.get("headers"))
+    return error_response(error.code or 500, code, message, details, headers)
 
 
 # The database cannot be reached (restarting, failing over, its pool exhausted): a client

@@ -37,7 +37,7 @@ _REQUEST_BODY = {
 
 def _rows_from_request() -> tuple[list[service.ImportRow], str]:
     if request.mimetype == "text/csv":
-        return service.rows_from_csv(request.get_data(as_text=True)), "api:csv"
+        return service.rows_from_csv(request.get_data()), "api:csv"
     if not request.is_json:
         raise UnsupportedMediaType("Send application/json ({'organisations': [...]}) or text/csv.")
     try:

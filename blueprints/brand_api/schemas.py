@@ -3,12 +3,16 @@ They validate shape only; rules that need the database live in service/."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import ClassVar
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from service.chain.mobiles import normalise_mobile
 from service.chain.models import MemberRole
+from service.errors import Invalid
+from service.names import INVISIBLE_REASON, BadName, normalise_name
 from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -27,6 +31,55 @@ class Text(fields.String):
         if "\x00" in text:
             raise self.make_error("nul")
         return text.strip() if self.strip else text
+
+
+class Name(Text):
+    """A name a person gives something, normalised by service.names: NFC, invisible format
+    characters (bidirectional controls, zero-width spaces) removed, whitespace collapsed;
+    refused when a control character or nothing visible is left. blank: a name left empty
+    (or only invisible) is allowed, as "" (no name)."""
+
+    def __init__(self, *args, blank: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blank = blank
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalise_name(text)
+        except BadName as error:
+            if self.blank and str(error) == INVISIBLE_REASON:
+                return ""
+            raise ma.ValidationError(str(error)) from None
+
+
+class Mobile(Text):
+    """A mobile number, checked (and answered) as the domain stores it, E.164: here, so that
+    a bad number is reported with the request's other bad fields, not after them."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalise_mobile(text)
+        except Invalid as error:
+            raise ma.ValidationError(error.details["fields"]["mobile"]) from None
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """A date and time with its offset, answered in UTC; refused when its UTC value falls
+    outside the years 1–9999 (9999-12-31T23:59:59-14:00 is in year 10000 in UTC), which no
+    column, and no Python datetime, can hold."""
+
+    default_error_messages: ClassVar[dict] = {
+        "out_of_range": "Out of range: in UTC it must fall within the years 1 to 9999."
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("out_of_range") from None
 
 
 NAME = {"required": True, "validate": validate.Length(min=1, max=200)}
@@ -55,13 +108,13 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 class OrganisationCreate(ma.Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["dealer", "factory"]))
-    name = Text(**NAME)
+    name = Name(**NAME)
     custom_id = Text(validate=validate.Length(min=1, max=100))
     group_ids = fields.List(fields.UUID(), load_default=list)
 
 
 class OrganisationUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
+    name = Name(validate=validate.Length(min=1, max=200))
     custom_id = Text(validate=validate.Length(min=1, max=100))
     group_ids = fields.List(fields.UUID(), metadata={"description": "replaces the whole set"})
 
@@ -99,9 +152,9 @@ class RotatedSecret(ma.Schema):
 
 
 class MemberCreate(ma.Schema):
-    name = Text(**NAME)
+    name = Name(**NAME)
     role = fields.String(required=True, validate=validate.OneOf(list(MemberRole)))
-    mobile = Text(validate=validate.Length(min=3, max=32))
+    mobile = Mobile(validate=validate.Length(min=3, max=32))
     email = fields.Email(validate=validate.Length(max=254))
     password = fields.String(
         load_only=True,
@@ -111,9 +164,9 @@ class MemberCreate(ma.Schema):
 
 
 class MemberUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=200))
+    name = Name(validate=validate.Length(min=1, max=200))
     role = fields.String(validate=validate.OneOf(list(MemberRole)))
-    mobile = Text(allow_none=True, validate=validate.Length(min=3, max=32))
+    mobile = Mobile(allow_none=True, validate=validate.Length(min=3, max=32))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
@@ -159,7 +212,7 @@ class CreatedInvitation(Invitation):
 
 
 class DirectoryGroupCreate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=100))
+    name = Name(validate=validate.Length(min=1, max=100))
     parent_id = fields.UUID(allow_none=True)
     path = Text(
         validate=validate.Length(min=1, max=1000),
@@ -175,7 +228,7 @@ class DirectoryGroupCreate(ma.Schema):
 
 
 class DirectoryGroupUpdate(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=100))
+    name = Name(validate=validate.Length(min=1, max=100))
     parent_id = fields.UUID(
         allow_none=True, metadata={"description": "move under this group; null moves to the root"}
     )

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from blueprints import db
 from blueprints.brand_api.errors import error_response
-from blueprints.brand_api.schemas import Text
+from blueprints.brand_api.schemas import Text, UtcDateTime
 from blueprints.factory_webhooks.signatures import refusal
 from blueprints.metrics import redis_client
 from service import metrics
@@ -35,9 +35,9 @@ def progress_url(base_url: str, factory_id: uuid.UUID) -> str:
 class EventSchema(ma.Schema):
     work_item = Text(required=True, validate=validate.Length(min=1, max=100))
     milestone = fields.String(required=True, validate=validate.OneOf(MILESTONES))
-    occurred_at = fields.AwareDateTime(load_default=None)
+    occurred_at = UtcDateTime(load_default=None)
     note = Text(load_default="", validate=validate.Length(max=1000))
-    eta = fields.AwareDateTime(load_default=None)
+    eta = UtcDateTime(load_default=None)
 
 
 class BatchSchema(ma.Schema):

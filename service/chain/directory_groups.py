@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.chain.models import DirectoryGroup, OrganisationGroup, VisibilityRule
 from service.errors import Conflict, Invalid, no_such
+from service.names import BadName, normalise_name
 from service.pagination import Page, paginate
 
 SEPARATOR = "/"
@@ -18,9 +19,12 @@ MAX_PATH_LENGTH = 1000  # the column's length
 
 
 def clean_name(name: str, *, field: str = "name") -> str:
-    name = name.strip()
-    if not name:
+    if not name.strip():
         raise Invalid.field(field, "Must not be blank.")
+    try:
+        name = normalise_name(name)
+    except BadName as error:
+        raise Invalid.field(field, str(error)) from None
     if SEPARATOR in name:
         raise Invalid.field(field, f"Must not contain {SEPARATOR!r}; it separates path levels.")
     if len(name) > 100:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from service.chain.models import (
 )
 from service.db import new_id, utcnow
 from service.errors import DomainError, Invalid, NotFound
+from service.names import BadName, normalise_name
 from service.pagination import Page, paginate
 
 CHUNK = 1000
@@ -96,11 +98,36 @@ def rows_from_json(payload) -> list[ImportRow]:
     return [ImportRow(number, entry) for number, entry in enumerate(payload, start=1)]
 
 
-def rows_from_csv(text: str) -> list[ImportRow]:
+def _csv_text(data: bytes | str) -> str:
+    """A CSV file's text: UTF-8 (a BOM allowed), or a 422 naming the first line that is not."""
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise _bad_file(line, f"Line {line} is not UTF-8 text; save the file as UTF-8.") from None
+
+
+def _bad_file(line: int, reason: str) -> Invalid:
+    return Invalid(reason, details={"line": line, "fields": {"file": [reason]}})
+
+
+def rows_from_csv(data: bytes | str) -> list[ImportRow]:
     """One line per member; an organisation's columns repeat on each of its lines (an
     organisation without members has one line with empty member columns). Row numbers are
     line numbers, the header being line 1. `groups` holds paths separated by ';'."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(_csv_text(data)))
+    try:
+        return _rows_of(reader)
+    except csv.Error as error:
+        # A field over csv's size limit (128 KiB), or a file csv cannot read: name the line.
+        # csv counts a line once it has read it whole; the error came from the next one.
+        line = reader.line_num + 1
+        raise _bad_file(line, f"Line {line} cannot be read as CSV: {error}.") from None
+
+
+def _rows_of(reader: csv.DictReader) -> list[ImportRow]:
     missing = [name for name in CSV_REQUIRED if name not in (reader.fieldnames or [])]
     if missing:
         raise Invalid(
@@ -141,6 +168,17 @@ def rows_from_csv(text: str) -> list[ImportRow]:
 # Checking one row
 
 
+def _name(data: dict, name: str) -> str:
+    """A name, normalised as the API's names are (service.names)."""
+    try:
+        value = normalise_name(_text(data, name, max_length=200))
+    except BadName as error:
+        raise RowError(name, str(error)) from None
+    if len(value) > 200:  # NFC may lengthen it
+        raise RowError(name, "Longer than 200 characters.")
+    return value
+
+
 def _text(data: dict, name: str, *, max_length: int, required: bool = True) -> str | None:
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -179,7 +217,7 @@ def _check_organisation(data) -> dict:
     return {
         "custom_id": _text(data, "custom_id", max_length=100),
         "kind": kind,
-        "name": _text(data, "name", max_length=200),
+        "name": _name(data, "name"),
         "groups": list(dict.fromkeys(path.strip().strip("/") for path in groups)),
         "members": members,
     }
@@ -205,7 +243,7 @@ def _check_member(data) -> dict:
         except ValidationError:
             raise RowError("email", "Not a valid e-mail address.") from None
     return {
-        "name": _text(data, "name", max_length=200),
+        "name": _name(data, "name"),
         "role": role,
         "mobile": mobile,
         "email": email,
@@ -266,7 +304,7 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
         custom_id = row.data.get("custom_id") if isinstance(row.data, dict) else None
         # Echoed in the report only as text: a number like Infinity (which JSON parsers
         # accept) cannot be stored or answered as JSON.
-        custom_id = custom_id if isinstance(custom_id, str) else None
+        custom_id = _echo(custom_id) if isinstance(custom_id, str) else None
         try:
             organisation = _check_organisation(row.data)
         except RowError as error:
@@ -381,6 +419,16 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
         # a new statement each time a member with an e-mail follows one without.
         session.execute(insert(Member).execution_options(render_nulls=True), new_members)
     session.flush()
+
+
+MAX_ECHO = 100  # the custom_id column's width
+
+
+def _echo(value: str) -> str:
+    """A client's value as the report repeats it: cut to MAX_ECHO characters, with what no
+    column (JSON included) can hold replaced."""
+    value = re.sub("[\x00\ud800-\udfff]", "\ufffd", value)
+    return value if len(value) <= MAX_ECHO else value[: MAX_ECHO - 1] + "…"
 
 
 def _member_field(row: ImportRow, position: int, name: str) -> str:

@@ -35,6 +35,18 @@ def as_jsonl(messages: Iterable[Message]) -> Iterator[str]:
         yield json.dumps(_record(message), ensure_ascii=False) + "\n"
 
 
+# OWASP's rule against CSV (formula) injection: a spreadsheet runs a cell that starts with one
+# of these as a formula; a leading single quote makes it text again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value):
+    """A cell as a spreadsheet may open it safely."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def as_csv(messages: Iterable[Message]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
@@ -44,7 +56,7 @@ def as_csv(messages: Iterable[Message]) -> Iterator[str]:
         record["payload"] = (
             json.dumps(record["payload"], ensure_ascii=False) if record["payload"] else ""
         )
-        writer.writerow(record)
+        writer.writerow({key: neutralised(value) for key, value in record.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

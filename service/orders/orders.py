@@ -16,7 +16,7 @@ from service.chain.models import Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
 from service.customers.customers import get_customer
 from service.db import utcnow
-from service.errors import Conflict, Invalid, no_such
+from service.errors import Conflict, FieldErrors, Invalid, no_such
 from service.groups.groups import ensure_delivery_group
 from service.groups.models import DeliveryGroup
 from service.orders.milestones import FIRST, RANK
@@ -81,10 +81,16 @@ def place_order(
     existing = _by_reference(session, chain_id, reference)
     if existing is not None:
         return _repeat(session, existing, request_hash)
-    customer = get_customer(session, chain_id, customer_id, field="customer_id")
-    if customer.dealer_id != dealer_id:
-        raise Invalid.field("dealer_id", "The customer is served by another dealer.")
-    _check_items(session, chain_id, items)
+    errors = FieldErrors()
+    try:
+        customer = get_customer(session, chain_id, customer_id, field="customer_id")
+    except Invalid as error:
+        errors.absorb(error)
+    else:
+        if customer.dealer_id != dealer_id:
+            errors.add("dealer_id", "The customer is served by another dealer.")
+    _check_items(session, chain_id, items, errors)
+    errors.raise_any()
 
     now = utcnow()
     order = Order(
@@ -141,11 +147,13 @@ def _repeat(session: Session, order: Order, request_hash: str) -> tuple[Order, D
     return order, group, False
 
 
-def _check_items(session: Session, chain_id: uuid.UUID, items: list[ItemRequest]) -> None:
+def _check_items(
+    session: Session, chain_id: uuid.UUID, items: list[ItemRequest], errors: FieldErrors
+) -> None:
     if not items:
-        raise Invalid.field("items", "An order needs at least one item.")
+        return errors.add("items", "An order needs at least one item.")
     if len(items) > MAX_ITEMS:
-        raise Invalid.field("items", f"At most {MAX_ITEMS} items.")
+        return errors.add("items", f"At most {MAX_ITEMS} items.")
     factories = set(
         session.scalars(
             select(Organisation.id).where(
@@ -164,17 +172,15 @@ def _check_items(session: Session, chain_id: uuid.UUID, items: list[ItemRequest]
     for index, item in enumerate(items):
         where = f"items[{index}]"
         if item.factory_id not in factories:
-            raise Invalid.field(f"{where}.factory_id", "No such factory in this chain.")
+            errors.add(f"{where}.factory_id", "No such factory in this chain.")
         if not item.description.strip():
-            raise Invalid.field(f"{where}.description", "Must not be blank.")
+            errors.add(f"{where}.description", "Must not be blank.")
         if item.quantity < 1:
-            raise Invalid.field(f"{where}.quantity", "Must be at least 1.")
+            errors.add(f"{where}.quantity", "Must be at least 1.")
         if item.factory_reference is not None:
             key = (item.factory_id, item.factory_reference)
             if key in seen_references or key in taken:
-                raise Invalid.field(
-                    f"{where}.factory_reference", "The factory already uses this reference."
-                )
+                errors.add(f"{where}.factory_reference", "The factory already uses this reference.")
             seen_references.add(key)
 
 

@@ -213,11 +213,11 @@ def test_patch_refuses_unknown_roles_and_a_cap_over_500(tenant, connection):
     [default] = templates(tenant)
     path = f"{API}/group-templates/{default['id']}"
     before = database_snapshot(connection)
-    assert bad_fields(tenant.patch(path, json={"member_roles": ["boss"]})) == {"member_roles"}
+    assert bad_fields(tenant.patch(path, json={"member_roles": ["boss"]})) == {"member_roles[0]"}
     assert bad_fields(tenant.patch(path, json={"member_cap": 501})) == {"member_cap"}
     assert bad_fields(tenant.patch(path, json={"member_cap": 1})) == {"member_cap"}
     rules = {"blocked_words": [{"word": "x", "action": "delete"}]}
-    assert bad_fields(tenant.patch(path, json=rules)) == {"blocked_words"}
+    assert bad_fields(tenant.patch(path, json=rules)) == {"blocked_words[0].action"}
     assert bad_fields(tenant.patch(path, json={"contact_action": "shout"})) == {"contact_action"}
     assert database_snapshot(connection) == before
 

@@ -149,3 +149,36 @@ def test_the_docs_need_no_key_and_assets_outside_the_folder_are_not_served(clien
     assert client.get(f"{API}/docs").status_code == 200
     assert client.get(f"{API}/docs/assets/../__init__.py").status_code == 404
     assert client.get(f"{API}/docs/assets/no-such-file.js").status_code == 404
+
+
+def _status_codes(spec, path, method) -> set[str]:
+    return set(spec["paths"][path][method]["responses"])
+
+
+def test_every_operation_lists_the_4xx_answers_it_can_give(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            codes = set(operation["responses"])
+            where = (method, path)
+            assert "401" in codes, where
+            if "{" in path:
+                assert "404" in codes, where
+            if "requestBody" in operation:
+                assert {"400", "422"} <= codes, where
+            if method in ("post", "patch", "delete"):
+                assert {"409", "422"} <= codes, where
+            for code in codes - {"default"}:
+                if code.startswith("4"):
+                    ref = operation["responses"][code]["$ref"]
+                    assert _resolve(spec, ref)["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"
+                    }
+    assert "415" in _status_codes(spec, f"{API}/imports", "post")
+
+
+def test_the_document_states_the_limits_on_input(spec):
+    description = spec["info"]["description"]
+    for limit in ("64 levels", "surrogates", "1 to 9999", "NFC", "bidirectional", "UTF-8", "`=`"):
+        assert limit in description, limit

@@ -139,8 +139,11 @@ def test_a_factory_reference_already_taken_is_refused(tenant, shop, connection):
     ("items", "fields"),
     [
         ([], {"items"}),
-        ([{"description": "Door", "quantity": 1}], {"items"}),
-        ([{"factory_id": "x", "description": "", "quantity": 0}], {"items"}),
+        ([{"description": "Door", "quantity": 1}], {"items[0].factory_id"}),
+        (
+            [{"factory_id": "x", "description": "", "quantity": 0}],
+            {"items[0].factory_id", "items[0].description", "items[0].quantity"},
+        ),
     ],
 )
 def test_malformed_items_are_refused(tenant, shop, items, fields):
