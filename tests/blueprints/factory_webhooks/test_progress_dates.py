@@ -79,7 +79,7 @@ def test_in_a_batch_the_422_names_each_event_and_field(client, session, factory)
     events = [
         {"work_item": "FS-77", "milestone": "designed"},
         {"work_item": "FS-77", "milestone": "in_production", **dated({"occurred_at": 30.0})},
-        {"work_item": "FS-77", "milestone": "shipped", "eta": "0001-01-01T00:00:00+14:00"},
+        {"work_item": "FS-77", "milestone": "shipped", **dated({"occurred_at": 1.0, "eta": 0.5})},
     ]
     response = post(client, factory, {"events": events})
     assert response.status_code == 422, response.get_json()
