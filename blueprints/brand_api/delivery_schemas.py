@@ -157,7 +157,13 @@ class GroupTemplateUpdate(ma.Schema):
                   "{brand_name}"},
     )  # fmt: skip
     welcome_message = Text(validate=validate.Length(max=2000))
-    member_roles = fields.List(fields.String(validate=validate.OneOf(JOINING_ROLES)))
+    member_roles = fields.List(
+        fields.String(validate=validate.OneOf(JOINING_ROLES)),
+        metadata={
+            "description": "roles of the dealer's members who join each new group; the "
+            "customer and their owner always have seats ('owner' may be listed, to no effect)"
+        },
+    )
     rename_locked = fields.Boolean()
     auto_replies = fields.List(fields.Nested(AutoReply), validate=validate.Length(max=100))
     blocked_words = fields.List(fields.Nested(BlockedWord), validate=validate.Length(max=500))

@@ -62,9 +62,9 @@ def ensure_delivery_group(session: Session, customer: Customer) -> tuple[Deliver
         dealer_name=owner.organisation.name,
         owner_name=owner.name,
     )
-    seated: list[tuple[uuid.UUID | None, str]] = [(None, "customer")]
-    if "owner" in template.member_roles:
-        seated.append((owner.id, "owner"))
+    # The customer and their owner always have seats (the owner answers in the group); the
+    # template's roles say who else of the dealer joins.
+    seated: list[tuple[uuid.UUID | None, str]] = [(None, "customer"), (owner.id, "owner")]
     roles = [role for role in template.member_roles if role != "owner"]
     if roles:
         joining = session.scalars(
@@ -175,7 +175,9 @@ def add_group_member(
             f"The group is full: it has its cap of {group.member_cap} members.",
             code="group_full",
         )
-    seat = GroupMember(group_id=group.id, member_id=member.id, role="member")
+    # Groups made before the owner always had a seat are mended this way.
+    role = "owner" if member.id == group.owner_member_id else "member"
+    seat = GroupMember(group_id=group.id, member_id=member.id, role=role)
     session.add(seat)
     session.flush()
     session.refresh(group)

@@ -15,7 +15,8 @@ from service.groups.models import DEFAULT_MEMBER_CAP, GroupTemplate
 from service.pagination import Page, paginate
 
 PLACEHOLDERS = ("customer_name", "dealer_name", "owner_name", "brand_name")
-# "owner" is the customer's owner; the others are roles of the dealer's members.
+# Roles of the dealer's members who join each new group. The customer and their owner always
+# have seats; "owner" is still accepted (and changes nothing) for templates that name it.
 JOINING_ROLES = ("owner", *(role.value for role in MemberRole))
 ACTIONS = ("block", "warn")
 

@@ -104,16 +104,19 @@ def test_the_seats_are_the_customer_the_owner_and_members_with_the_templates_rol
     assert not seated & {shop.sales_id, shop.coordinator_id, gone, other.designer_id}
 
 
-def test_the_templates_roles_decide_who_joins(tenant, shop):
+def test_the_templates_roles_decide_who_joins_besides_the_customer_and_owner(tenant, shop):
     set_default_template(tenant, member_roles=["sales", "installer"])
     group = new_group(shop)
-    # Without the owner role the owner has no seat, though they still own the group.
+    # The owner sits in their customer's group whatever the roles say.
     assert seats_of(group) == [
         (None, "customer"),
+        (shop.owner_id, "owner"),
         (shop.installer_id, "member"),
         (shop.sales_id, "member"),
     ]
     assert group["owner_member_id"] == shop.owner_id
+    posted = shop.post_message(group["id"], "Hello!", "member", sender_member_id=shop.owner_id)
+    assert body(posted, 201)["items"][0]["sender_member_id"] == shop.owner_id
 
 
 def test_a_member_from_a_factory_is_seated_in_that_group_only(tenant, shop):

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.chain.directory_groups import ensure_path
@@ -107,13 +107,51 @@ def test_the_templates_roles_decide_who_joins(acme):
     }
 
 
-def test_without_the_owner_role_the_owner_owns_the_group_without_a_seat(acme):
-    template(acme, member_roles=["designer"])
+@pytest.mark.parametrize("roles", [["designer"], []])
+def test_the_owner_has_a_seat_though_the_templates_roles_leave_owner_out(acme, roles):
+    template(acme, member_roles=roles)
 
     _, group = acme.order(acme.customer())
 
     assert group.owner_member_id == acme.owner.id
-    assert seated(acme, group) == {None: "customer", acme.designer.id: "member"}
+    expected = {None: "customer", acme.owner.id: "owner"}
+    if roles:
+        expected[acme.designer.id] = "member"
+    assert seated(acme, group) == expected
+    assert group.member_count == len(expected)
+    [posted], _ = post_message(
+        acme.session,
+        group=group,
+        text="I will call you today.",
+        sender="member",
+        sender_member_id=acme.owner.id,
+    )
+    assert posted.sender_member_id == acme.owner.id
+
+
+def test_seating_the_owner_in_a_group_made_without_their_seat_gives_the_owners_seat(acme):
+    # Groups made before the owner always had a seat lack it; seating the owner mends them.
+    _, group = acme.order(acme.customer())
+    acme.session.execute(
+        delete(GroupMember).where(
+            GroupMember.group_id == group.id, GroupMember.member_id == acme.owner.id
+        )
+    )
+    group.member_count -= 1
+    acme.session.flush()
+
+    seat = add(acme, group, acme.owner)
+
+    assert seat.role == "owner"
+    assert group.member_count == len(seated(acme, group)) == 4
+
+
+def test_the_smallest_cap_still_seats_the_customer_and_the_owner(acme):
+    template(acme, member_roles=["designer", "installer"], member_cap=2)
+
+    _, group = acme.order(acme.customer())
+
+    assert seated(acme, group) == {None: "customer", acme.owner.id: "owner"}
 
 
 def test_an_owner_with_a_joining_role_has_one_seat(acme):
