@@ -8,8 +8,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.chain.chains import brand_of
+from service.chain.directory import visible_to
 from service.chain.members import get_member
-from service.chain.models import Member
+from service.chain.models import Member, Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
 from service.customers.models import Customer
 from service.errors import Conflict, Invalid, no_such
@@ -155,6 +156,7 @@ def add_group_member(
     group only; adding them again is a no-op."""
     group = get_group(session, chain_id, group_id)
     member = get_member(session, chain_id, member_id, field="member_id")
+    _check_may_join(session, group, member)
     existing = session.scalar(
         select(GroupMember).where(
             GroupMember.group_id == group.id, GroupMember.member_id == member.id
@@ -182,6 +184,25 @@ def add_group_member(
     session.flush()
     session.refresh(group)
     return seat
+
+
+def _check_may_join(session: Session, group: DeliveryGroup, member: Member) -> None:
+    """A customer is their dealer's: the group takes the dealer's own people, the brand's and
+    the factories', but another dealer's only where a visibility rule lets the customer's
+    dealer see that dealer, as the shared directory would."""
+    organisation = member.organisation
+    if organisation.id == group.dealer_id or organisation.kind != OrganisationKind.DEALER:
+        return
+    dealer = session.get(Organisation, group.dealer_id)
+    visible = session.scalar(
+        select(Organisation.id).where(
+            Organisation.id == organisation.id, visible_to(session, group.chain_id, dealer)
+        )
+    )
+    if visible is None:
+        raise Invalid.field(
+            "member_id", "A member of another dealer, which the customer's dealer may not see."
+        )
 
 
 def remove_group_member(
