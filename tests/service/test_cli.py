@@ -1,11 +1,17 @@
 import json
+import os
 import re
+import subprocess
+import sys
 
+import click
+import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
 from service.chain.chains import chain_for_api_key
 from service.chain.models import ApiKey, Chain, Member, Organisation
 from service.cli import alembic_config
+from service.config import PROJECT_ROOT
 from service.demo import DEMO_CHAIN
 
 CSV = (
@@ -147,4 +153,140 @@ def test_groups_export_since_a_date_leaves_older_messages_out(cli, session):
     assert result.output.splitlines() == [
         "id,group_id,created_at,sender,sender_member_id,kind,text,flagged,flag_reason,"
         "client_message_id,payload"
+    ]
+
+
+# --- Bad arguments: one line on stderr, exit status 2, never a traceback ---
+
+UNKNOWN = "01234567-89ab-7def-8123-456789abcdef"
+NOWHERE = "/nonexistent-directory/out.jsonl"
+
+
+@pytest.fixture
+def bad_files(tmp_path) -> dict[str, str]:
+    files = {
+        "csv": ("chain.csv", CSV.encode()),
+        "latin1": ("latin1.csv", CSV.replace("Pudong Store", "Café").encode("latin-1")),
+        "not_json": ("chain.json", b'{"organisations": [}'),
+        "deep_json": ("deep.json", b"[" * 100_000 + b"]" * 100_000),
+        "huge_field": ("huge.csv", CSV.encode() + b"D-2,dealer," + b"x" * 200_000 + b",,,,,\n"),
+    }
+    paths = {}
+    for key, (name, content) in files.items():
+        (tmp_path / name).write_bytes(content)
+        paths[key] = str(tmp_path / name)
+    return {**paths, "missing": str(tmp_path / "missing.csv"), "dir": str(tmp_path)}
+
+
+BAD_ARGUMENTS = [
+    ["db", "upgrade", "extra"],
+    ["chain", "nope"],
+    ["chain", "create"],
+    ["chain", "create", "--name", "   "],
+    ["chain", "create", "--name", "x" * 201],
+    ["chain", "create", "--name", "Acme", "--timezone", "Mars/Base"],
+    ["chain", "keys", "create", "--chain", "nope"],
+    ["chain", "keys", "create", "--chain", UNKNOWN],
+    ["chain", "keys", "create", "--name", "x" * 101],
+    ["chain", "keys", "list", "--chain", "nope"],
+    ["chain", "keys", "list", "--chain", UNKNOWN],
+    ["chain", "keys", "revoke", "nope"],
+    ["chain", "keys", "revoke", UNKNOWN],
+    ["chain", "keys", "revoke", UNKNOWN, "--chain", "nope"],
+    ["chain", "import", "{missing}"],
+    ["chain", "import", "{dir}"],
+    ["chain", "import", "{latin1}"],
+    ["chain", "import", "{not_json}"],
+    ["chain", "import", "{deep_json}"],
+    ["chain", "import", "{huge_field}"],
+    ["chain", "import", "{csv}", "--chain", "nope"],
+    ["chain", "import", "{csv}", "--chain", UNKNOWN],
+    ["chain", "import", "{csv}", "--errors", NOWHERE],
+    ["groups", "export", "--chain", "nope"],
+    ["groups", "export", "--chain", UNKNOWN],
+    ["groups", "export", "--since", "yesterday"],
+    ["groups", "export", "--format", "xml"],
+    ["groups", "export", "--output", NOWHERE],
+    ["demo", "seed", "extra"],
+    ["worker", "--log-level", "LOUD"],
+    ["worker", "--nope"],
+    ["outbox", "sweep", "extra"],
+]
+
+
+def assert_one_line_error(result) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    # Handled: click exited; an escaping exception would be kept here instead.
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: ") and len(line) > len("Error: ")
+    return line
+
+
+@pytest.mark.parametrize("args", BAD_ARGUMENTS, ids=" ".join)
+def test_a_bad_argument_is_one_line_on_stderr_and_exit_status_2(cli, session, bad_files, args):
+    cli.invoke(args=["chain", "create", "--name", "Acme Home"])
+    before = session.scalar(select(func.count()).select_from(ApiKey))
+
+    assert_one_line_error(cli.invoke(args=[arg.format(**bad_files) for arg in args]))
+
+    assert session.scalar(select(func.count()).select_from(ApiKey)) == before
+    assert session.scalar(select(func.count()).select_from(Chain)) == 1
+
+
+def test_the_unreadable_or_undecodable_file_is_named_with_the_line(cli, bad_files):
+    cli.invoke(args=["chain", "create", "--name", "Acme Home"])
+    line = assert_one_line_error(cli.invoke(args=["chain", "import", bad_files["latin1"]]))
+    # The first line with "Café", written in Latin-1.
+    assert bad_files["latin1"] in line and "line 2 " in line and "UTF-8" in line
+    if os.path.exists("/proc/self/mem"):  # a file that exists and cannot be read, even by root
+        line = assert_one_line_error(cli.invoke(args=["chain", "import", "/proc/self/mem"]))
+        assert "cannot read" in line
+
+
+def _leaf_commands(command, path=()) -> set[tuple[str, ...]]:
+    if isinstance(command, click.Group):
+        return {
+            leaf
+            for name, sub in command.commands.items()
+            for leaf in _leaf_commands(sub, (*path, name))
+        }
+    return {path}
+
+
+def test_every_command_of_ours_is_tried_with_a_bad_argument(app):
+    ours = {"db", "chain", "groups", "demo", "worker", "outbox"}
+    commands = set().union(*(_leaf_commands(app.cli.commands[name], (name,)) for name in ours))
+    tried = {
+        tuple(args[: len(command)]) for args in BAD_ARGUMENTS for command in commands
+    } & commands
+    assert tried == commands
+
+
+def test_the_real_command_line_says_one_line_without_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["INSTANCE_PATH"] = str(tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "chain",
+            "keys",
+            "list",
+            "--chain",
+            "nope",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "Error: Invalid value for '--chain': 'nope' is not a valid UUID."
     ]
