@@ -270,17 +270,54 @@ def demo_cli():
     pass
 
 
-@demo_cli.command("seed", help="Create the demo chain (once) and print a fresh API key and logins.")
+@demo_cli.command(
+    "seed", help="Create the demo chain (once); print a new API key (the last one is revoked)."
+)
 def demo_seed():
+    _seed_and_print()
+
+
+def _seed_and_print() -> None:
     from service.demo import DEMO_PASSWORD, seed_demo
 
     with _session() as session:
         demo = seed_demo(session)
         session.commit()
-    click.echo(f"Demo chain {demo.chain.name!r} ({demo.chain.id})")
-    click.echo(f"  API key:  {demo.api_key}")
-    for member in demo.logins:
-        click.echo(f"  login:    {member.email} / {DEMO_PASSWORD}  ({member.organisation.name})")
+        click.echo(f"Demo chain {demo.chain.name!r} ({demo.chain.id})")
+        click.echo(f"  API key:  {demo.api_key}  (the previous demo key is revoked)")
+        for member in demo.logins:
+            organisation = member.organisation.name
+            click.echo(f"  login:    {member.email} / {DEMO_PASSWORD}  ({organisation})")
+
+
+@demo_cli.command(
+    "serve", help="Seed the demo, then run web and a worker until stopped (what `make run` runs)."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--web-workers", type=click.IntRange(1, 16), default=2, show_default=True)
+def demo_serve(port: int, web_workers: int):
+    from service.config import PROJECT_ROOT
+    from service.redis_server import ensure_embedded_redis, stop_embedded_redis
+    from service.supervisor import local_commands, supervise
+
+    config = current_app.extensions["chain_collab.config"]
+    _seed_and_print()
+    if config.embedded_redis:
+        ensure_embedded_redis(config.instance_path)  # once, before web and worker race for it
+    current_app.extensions["db"].engine.dispose()  # no connection of ours outlives the seed
+
+    def serving(_pids) -> None:
+        base = f"http://127.0.0.1:{port}"
+        click.echo(f"Serving {base}/  API docs: {base}/api/v1/docs  portal: {base}/portal/")
+
+    code = supervise(
+        local_commands(port=port, web_workers=web_workers), cwd=PROJECT_ROOT, started=serving
+    )
+    # The embedded Redis server is this run's to stop, unless something else still uses it.
+    if config.embedded_redis:
+        current_app.extensions["redis"].client.close()
+        stop_embedded_redis(config.instance_path, unless_in_use=True)
+    raise click.exceptions.Exit(code)
 
 
 @click.command(

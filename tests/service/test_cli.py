@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
 from service.chain.chains import chain_for_api_key
+from service.chain.members import hash_password
 from service.chain.models import ApiKey, Chain, Member, Organisation
 from service.cli import alembic_config
 from service.config import PROJECT_ROOT
-from service.demo import DEMO_CHAIN
+from service.customers.models import Customer
+from service.demo import DEMO_CHAIN, DEMO_PASSWORD
 
 CSV = (
     "custom_id,kind,name,groups,member_name,member_role,member_mobile,member_email\n"
@@ -97,18 +99,50 @@ def test_chain_import_refuses_a_csv_without_its_columns(cli, tmp_path):
     assert "custom_id" in result.output
 
 
-def test_demo_seed_creates_the_demo_once_and_a_fresh_key_each_time(cli, session):
+def _portal_login(client, email: str, password: str):
+    form = client.get("/portal/login")
+    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', form.text).group(1)
+    data = {"email": email, "password": password, "csrf_token": token}
+    return client.post("/portal/login", data=data)
+
+
+def test_demo_seed_twice_keeps_one_demo_and_prints_a_key_and_logins_that_work(cli, session, client):
     first = cli.invoke(args=["demo", "seed"])
+    # Someone changed a demo password in between: the next seed sets it back.
+    li_na = session.scalar(select(Member).where(Member.email == "li.na@pudong.example"))
+    li_na.password_hash = hash_password("changed-it-since")
+    session.commit()
     second = cli.invoke(args=["demo", "seed"])
-    assert first.exit_code == 0 and second.exit_code == 0
+
+    assert first.exit_code == 0 and second.exit_code == 0, (first.output, second.output)
     assert session.scalar(select(func.count()).select_from(Chain)) == 1
     assert session.scalar(select(Chain.name)) == DEMO_CHAIN
-    keys = [re.search(r"API key:\s+(\S+)", out.output).group(1) for out in (first, second)]
-    assert keys[0] != keys[1]
-    assert all(chain_for_api_key(session, key) for key in keys)
     kinds = session.scalars(select(Organisation.kind)).all()
     assert sorted(kinds) == ["brand", "dealer", "dealer", "dealer", "factory", "factory"]
-    assert "li.na@pudong.example / demo-password" in first.output
+    assert session.scalar(select(func.count()).select_from(Customer)) == 1
+    # The key printed last works; the one before it is revoked, not left live.
+    old, new = (re.search(r"API key:\s+(\S+)", out.output).group(1) for out in (first, second))
+    assert chain_for_api_key(session, old) is None
+
+    def organisations(key: str):
+        return client.get("/api/v1/organisations", headers={"Authorization": f"Bearer {key}"})
+
+    assert organisations(old).status_code == 401
+    listed = organisations(new)
+    assert listed.status_code == 200
+    assert len(listed.get_json()["items"]) == 6
+    # Every login printed signs in to the portal.
+    logins = re.findall(r"login:\s+(\S+) / (\S+)", second.output)
+    assert ("li.na@pudong.example", DEMO_PASSWORD) in logins
+    for email, password in logins:
+        signed_in = _portal_login(client, email, password)
+        assert signed_in.status_code == 302, (email, signed_in.status_code)
+        client.post("/portal/logout", data={"csrf_token": _csrf_of(client)})
+
+
+def _csrf_of(client) -> str:
+    page = client.get("/portal/")
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page.text).group(1)
 
 
 def test_db_upgrade_builds_an_empty_database(tmp_path):
@@ -208,6 +242,9 @@ BAD_ARGUMENTS = [
     ["groups", "export", "--format", "xml"],
     ["groups", "export", "--output", NOWHERE],
     ["demo", "seed", "extra"],
+    ["demo", "serve", "--port", "nope"],
+    ["demo", "serve", "--port", "70000"],
+    ["demo", "serve", "--web-workers", "0"],
     ["worker", "--log-level", "LOUD"],
     ["worker", "--nope"],
     ["outbox", "sweep", "extra"],
@@ -290,3 +327,29 @@ def test_the_real_command_line_says_one_line_without_a_traceback(tmp_path):
     assert done.stderr.splitlines() == [
         "Error: Invalid value for '--chain': 'nope' is not a valid UUID."
     ]
+
+
+def test_the_readmes_examples_do_not_collide_with_the_demo(session):
+    # Run after `make run`, the README's examples must make new things, not find the demo's.
+    from service.chain.mobiles import normalise_mobile
+    from service.demo import seed_demo
+    from service.orders.models import Order, WorkItem
+
+    seed_demo(session)
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    mobiles = re.findall(r'"mobile": "([^"]+)"', readme) + re.findall(r"\b1[3-9]\d{9}\b", readme)
+    assert mobiles
+    demo_mobiles = set(session.scalars(select(Customer.mobile))) | set(
+        session.scalars(select(Member.mobile))
+    )
+    assert not {normalise_mobile(mobile) for mobile in mobiles} & demo_mobiles
+    custom_ids = set(re.findall(r'"custom_id": "([^"]+)"', readme))
+    custom_ids |= set(re.findall(r"^([A-Z]{3}-[A-Z]{2}-\d+),", readme, re.MULTILINE))
+    assert custom_ids
+    assert not custom_ids & set(session.scalars(select(Organisation.custom_id)))
+    references = set(re.findall(r'"(?:factory_)?reference": "([^"]+)"', readme))
+    references |= set(re.findall(r'"work_item": "([^"]+)"', readme))
+    assert references
+    taken = set(session.scalars(select(Order.reference)))
+    taken |= set(session.scalars(select(WorkItem.factory_reference)))
+    assert not references & taken
