@@ -353,3 +353,21 @@ def test_the_readmes_examples_do_not_collide_with_the_demo(session):
     taken = set(session.scalars(select(Order.reference)))
     taken |= set(session.scalars(select(WorkItem.factory_reference)))
     assert not references & taken
+
+
+def test_an_unexpected_failure_is_one_line_too_and_its_traceback_on_request(tmp_path):
+    # A database without its schema: the sweep's first query fails.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"INSTANCE_PATH": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "sweep"]
+
+    def run(**extra):
+        return subprocess.run(
+            command, capture_output=True, text=True, env=env | extra, cwd=PROJECT_ROOT, timeout=60
+        )
+
+    plain = run()
+    assert plain.returncode == 1
+    [line] = plain.stderr.splitlines()
+    assert line.startswith("Error: ") and "FLASK_DEBUG=1" in line
+    assert "Traceback" in run(FLASK_DEBUG="1").stderr
