@@ -19,12 +19,10 @@ install: $(VENV)/.installed
 migrate: install
 	$(FLASK) db upgrade
 
-# Web (gunicorn) and a worker on the embedded defaults, with the demo chain.
+# Web (gunicorn) and a worker on the embedded defaults, with the demo chain. One process
+# starts them and, on Ctrl-C or a SIGTERM to make, stops them and the embedded Redis server.
 run: migrate
-	@$(FLASK) demo seed
-	@echo "Serving http://127.0.0.1:$(PORT)/  API docs: http://127.0.0.1:$(PORT)/api/v1/docs  portal: http://127.0.0.1:$(PORT)/portal/"
-	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+	@exec $(FLASK) demo serve --port $(PORT)
 
 # The suite on the embedded defaults; then again on PostgreSQL/Redis when DATABASE_URL or
 # REDIS_URL point at them (the tests wipe that database: its name must contain "test").

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.chain.chains import create_chain, issue_api_key
 from service.chain.directory_groups import ensure_path
-from service.chain.members import add_member
-from service.chain.models import Chain, Member, Organisation
+from service.chain.members import add_member, hash_password
+from service.chain.models import ApiKey, Chain, Member, Organisation
 from service.chain.organisations import add_organisation
 from service.chain.visibility import add_rule
 from service.customers.customers import add_customer
+from service.db import utcnow
 from service.groups.messages import post_message
 from service.groups.templates import default_template
 from service.orders.orders import ItemRequest, place_order
@@ -21,6 +22,7 @@ from service.orders.progress import record_progress
 
 DEMO_CHAIN = "Lumen Home Furnishings"
 DEMO_PASSWORD = "demo-password"
+DEMO_KEY = "demo key"
 
 DEALERS = [
     ("DLR-SH-01", "Lumen Home Shanghai Pudong", "Dealers/East/Shanghai",
@@ -50,17 +52,42 @@ class Demo:
 
 
 def seed_demo(session: Session) -> Demo:
-    """Create the demo chain unless it exists; either way issue a fresh API key."""
+    """Create the demo chain unless it exists. Either way, what is printed works: the
+    previous demo key is revoked and a new one issued, and the logins' passwords are set."""
     chain = session.scalar(select(Chain).where(Chain.name == DEMO_CHAIN))
-    if chain is None:
+    created = chain is None
+    if created:
         chain = _create(session)
-    _, key = issue_api_key(session, chain_id=chain.id, name="demo key")
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.chain_id == chain.id, ApiKey.name == DEMO_KEY, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    _, key = issue_api_key(session, chain_id=chain.id, name=DEMO_KEY)
+    logins = _logins(session, chain.id, reset_passwords=not created)
+    return Demo(chain=chain, api_key=key, logins=logins)
+
+
+def _logins(session: Session, chain_id, *, reset_passwords: bool) -> list[Member]:
+    """The demo's logins; with `reset_passwords`, given the demo password again (someone may
+    have changed it since the demo was made)."""
+    emails = [email for *_, members in (*DEALERS, *FACTORIES) for *_, email in members]
+    emails += [email for *_, email in BRAND_MEMBERS]
     logins = session.scalars(
         select(Member)
-        .where(Member.chain_id == chain.id, Member.password_hash.is_not(None))
+        .where(
+            Member.chain_id == chain_id,
+            Member.email.in_([email for email in emails if email]),
+            Member.removed_at.is_(None),
+        )
         .order_by(Member.id)
     ).all()
-    return Demo(chain=chain, api_key=key, logins=list(logins))
+    if reset_passwords:
+        password_hash = hash_password(DEMO_PASSWORD)
+        for member in logins:
+            member.password_hash = password_hash
+        session.flush()
+    return list(logins)
 
 
 def _create(session: Session) -> Chain:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib.util
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 START_TIMEOUT_SECONDS = 10
+STOP_TIMEOUT_SECONDS = 10
+IN_USE_GRACE_SECONDS = 2
 # For probing and stopping the embedded server: redis-py's default retries with backoff would
 # make every "not running yet" answer, and every shutdown (which drops the connection), take
 # seconds.
@@ -91,10 +94,62 @@ def wait_until_answering(socket_path: Path, timeout: float = START_TIMEOUT_SECON
     return True
 
 
-def stop_embedded_redis(instance_path: Path) -> None:
+def embedded_redis_running(instance_path: Path) -> bool:
+    return _answers(embedded_socket(instance_path))
+
+
+def stop_embedded_redis(instance_path: Path, *, unless_in_use: bool = False) -> bool:
+    """Stop the embedded server and wait until its process is gone; whether it was stopped.
+    With `unless_in_use`, leave it running while another process is connected to it (a
+    worker started by hand beside `make run`, say)."""
     socket_path = embedded_socket(instance_path)
-    if _answers(socket_path):
-        redis.Redis(unix_socket_path=str(socket_path), retry=_NO_RETRY).shutdown(nosave=True)
+    if not _answers(socket_path):
+        return False
+    client = redis.Redis(unix_socket_path=str(socket_path), retry=_NO_RETRY)
+    try:
+        if unless_in_use and not _alone(client, within=IN_USE_GRACE_SECONDS):
+            return False
+        pid = client.info("server")["process_id"]
+        client.shutdown(nosave=True)
+    finally:
+        client.close()
+    _wait_until_gone(pid, STOP_TIMEOUT_SECONDS)
+    return True
+
+
+def _alone(client: redis.Redis, *, within: float) -> bool:
+    """Whether `client` becomes the server's only client within `within` seconds: processes
+    that have just exited may not have been noticed gone yet."""
+    deadline = time.monotonic() + within
+    while len(client.client_list()) > 1:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _wait_until_gone(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while process_alive(pid):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"The embedded Redis server (pid {pid}) did not stop.")
+        time.sleep(0.02)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a running process (a zombie waiting to be reaped is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        # The state follows the command name, which is in parentheses and may hold spaces.
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (not Linux): trust kill()
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def connect(url: str) -> redis.Redis:

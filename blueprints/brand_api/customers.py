@@ -8,6 +8,7 @@ from flask.views import MethodView
 from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
+from blueprints.brand_api.errors import ErrorSchema
 from blueprints.brand_api.schemas import columns_of, page_of
 from service.customers import customers as service
 from service.customers.handovers import hand_over
@@ -39,10 +40,25 @@ class Customers(MethodView):
     @blp.arguments(schemas.CustomerCreate)
     @blp.response(201, schemas.Customer)
     @blp.alt_response(
-        200, schema=schemas.Customer, description="the mobile is known: that customer"
+        200,
+        schema=schemas.Customer,
+        description="the mobile is known, with the same dealer, owner and name: that customer",
+    )
+    @blp.alt_response(
+        409,
+        schema=ErrorSchema,
+        description="`customer_exists`: the mobile is known with another dealer, owner or "
+        'name; `details`: `{"customer_id", "differs": [field, ...]}`',
     )
     def post(self, data):
-        """Add a customer; one whose mobile the chain knows already is returned, not duplicated"""
+        """Add a customer; a mobile the chain knows already is never a second customer
+
+        Mobiles compare in E.164, whatever their format. A known mobile with the same
+        dealer, owner and name (trimmed, Unicode NFC; case counts) answers 200 with that
+        customer; with another dealer, owner or name, 409 `customer_exists` names the
+        customer and the fields that differ, for you to change them (PATCH) or hand the
+        customer over. Nothing changes either way; tags and notes are not compared.
+        """
         customer, created = service.add_customer(db(), chain_id=g.chain_id, **data)
         db().commit()
         return customer_out(customer), 201 if created else 200

@@ -154,23 +154,59 @@ class BlockedWord(ma.Schema):
     action = fields.String(load_default="block", validate=validate.OneOf(["block", "warn"]))
 
 
+# When a template's edit takes effect (service.groups.templates.LIVE_SETTINGS).
+AT_ONCE = " Applies at once to every group made from this template."
+NEW_GROUPS = " Applies to groups made from then on; groups made already keep theirs."
+
+
 class GroupTemplateUpdate(ma.Schema):
-    name = Name(validate=validate.Length(min=1, max=100))
+    name = Name(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the template's own name, for you"},
+    )
     name_pattern = Text(
         validate=validate.Length(min=1, max=200),
-        metadata={"description": "placeholders: {customer_name} {dealer_name} {owner_name} "
-                  "{brand_name}"},
+        metadata={"description": "the group's name; placeholders: {customer_name} "
+                  "{dealer_name} {owner_name} {brand_name}." + NEW_GROUPS},
     )  # fmt: skip
-    welcome_message = Text(validate=validate.Length(max=2000))
-    member_roles = fields.List(fields.String(validate=validate.OneOf(JOINING_ROLES)))
-    rename_locked = fields.Boolean()
-    auto_replies = fields.List(fields.Nested(AutoReply), validate=validate.Length(max=100))
-    blocked_words = fields.List(fields.Nested(BlockedWord), validate=validate.Length(max=500))
+    welcome_message = Text(
+        validate=validate.Length(max=2000),
+        metadata={"description": "the group's first message, same placeholders." + NEW_GROUPS},
+    )
+    member_roles = fields.List(
+        fields.String(validate=validate.OneOf(JOINING_ROLES)),
+        metadata={
+            "description": "roles of the dealer's members who join each new group; the "
+            "customer and their owner always have seats ('owner' may be listed, to no "
+            "effect)." + NEW_GROUPS
+        },
+    )
+    rename_locked = fields.Boolean(
+        metadata={
+            "description": "whether the group's name is locked (PATCH /groups/{id} changes "
+            "one group's)." + NEW_GROUPS
+        }
+    )
+    auto_replies = fields.List(
+        fields.Nested(AutoReply),
+        validate=validate.Length(max=100),
+        metadata={"description": "a message that mentions a keyword is answered." + AT_ONCE},
+    )
+    blocked_words = fields.List(
+        fields.Nested(BlockedWord),
+        validate=validate.Length(max=500),
+        metadata={
+            "description": "a message with one is refused (block) or kept flagged (warn)." + AT_ONCE
+        },
+    )
     contact_action = fields.String(
         validate=validate.OneOf(["block", "warn", "allow"]),
-        metadata={"description": "on a mobile number or e-mail address in a message"},
+        metadata={"description": "on a mobile number or e-mail address in a message." + AT_ONCE},
     )
-    member_cap = fields.Integer(validate=validate.Range(min=2, max=500))
+    member_cap = fields.Integer(
+        validate=validate.Range(min=2, max=500),
+        metadata={"description": "most seats in a group." + NEW_GROUPS},
+    )
 
 
 class GroupTemplateCreate(GroupTemplateUpdate):

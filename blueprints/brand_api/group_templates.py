@@ -15,7 +15,9 @@ blp = Blueprint(
     "group_templates",
     __name__,
     url_prefix="/group-templates",
-    description="How delivery groups are named, peopled and moderated.",
+    description="How delivery groups are named, peopled and moderated. A template's "
+    "moderation applies at once to every group made from it; its naming, welcome message, "
+    "roles, rename lock and cap apply to groups made from then on.",
 )
 
 
@@ -32,7 +34,13 @@ class GroupTemplates(MethodView):
     @blp.response(201, schemas.GroupTemplate)
     def post(self, data):
         """Give a directory group's dealers their own template (without directory_group_id:
-        set the chain's default)"""
+        set the chain's default)
+
+        A new template is used for the groups made from then on for its dealers; groups made
+        already keep the template they were made from. Setting the chain's default changes the
+        default template itself, so its moderation applies at once to the groups made from it;
+        what is not given goes back to the defaults.
+        """
         template = service.create_template(db(), chain_id=g.chain_id, **data)
         db().commit()
         return template
@@ -48,7 +56,14 @@ class GroupTemplateById(MethodView):
     @blp.arguments(schemas.GroupTemplateUpdate)
     @blp.response(200, schemas.GroupTemplate)
     def patch(self, data, template_id: uuid.UUID):
-        """Change a template; groups made from now on follow it"""
+        """Change a template: moderation at once, the rest for groups made afterwards
+
+        Moderation (`blocked_words`, `contact_action`, `auto_replies`) applies at once to
+        every group made from this template, from its next message on. `name_pattern`,
+        `welcome_message`, `member_roles`, `rename_locked` and `member_cap` apply to groups
+        made from then on: a group made already keeps its name, seats, lock, cap and first
+        message. What is not given stays as it is.
+        """
         template = service.update_template(
             db(), chain_id=g.chain_id, template_id=template_id, **data
         )

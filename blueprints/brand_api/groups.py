@@ -56,7 +56,12 @@ class GroupById(MethodView):
 @blp.arguments(schemas.SeatCreate)
 @blp.response(201, schemas.GroupDetail)
 def add_member(data, group_id: uuid.UUID):
-    """Seat a chain member in this group only (a factory coordinator, say); the cap holds"""
+    """Seat a chain member in this group only (a factory coordinator, say); the cap holds
+
+    The customer's own dealer, the factories and the brand may be seated. A member of another
+    dealer is refused (422 on `member_id`) unless a visibility rule lets the customer's dealer
+    see that dealer, as in the shared directory.
+    """
     service.add_group_member(db(), chain_id=g.chain_id, group_id=group_id, **data)
     db().commit()
     return group_out(service.get_group(db(), g.chain_id, group_id))

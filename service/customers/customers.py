@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable
 
@@ -14,7 +15,7 @@ from service.chain.mobiles import mask_mobile, normalise_mobile
 from service.chain.models import Member, Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
 from service.customers.models import Customer
-from service.errors import Invalid, no_such
+from service.errors import Conflict, Invalid, no_such
 from service.pagination import Page, paginate
 from service.tags import clean_tags
 
@@ -51,16 +52,18 @@ def add_customer(
     tags: Iterable[str] = (),
     notes: str = "",
 ) -> tuple[Customer, bool]:
-    """The customer, and whether they are new: a customer whose mobile the chain already
-    knows is found, not duplicated."""
+    """The customer, and whether they are new. A mobile the chain already knows is that
+    customer when the dealer, owner and name match too; otherwise it is a conflict, for the
+    brand to change or hand over the customer, never a second one."""
     mobile = normalise_mobile(mobile)
-    existing = _by_mobile(session, chain_id, mobile)
-    if existing is not None:
-        return existing, False
     name = name.strip()
     if not name:
         raise Invalid.field("name", "Must not be blank.")
     dealer_and_owner(session, chain_id, dealer_id, owner_member_id)
+    asked = _identity(dealer_id, owner_member_id, name)
+    existing = _by_mobile(session, chain_id, mobile)
+    if existing is not None:
+        return _the_same(existing, asked), False
     customer = Customer(
         chain_id=chain_id,
         name=name,
@@ -75,8 +78,34 @@ def add_customer(
         with session.begin_nested():
             session.add(customer)
     except IntegrityError:
-        return _by_mobile(session, chain_id, mobile), False
+        return _the_same(_by_mobile(session, chain_id, mobile), asked), False
     return customer, True
+
+
+def _identity(dealer_id: uuid.UUID, owner_member_id: uuid.UUID, name: str) -> dict:
+    """What must match for a known mobile to be the customer asked for. Names compare after
+    trimming and Unicode NFC (the same letters, composed or not); case and inner spacing
+    count, so that a doubt is a conflict for the brand to settle, never a guess."""
+    return {
+        "dealer_id": dealer_id,
+        "owner_member_id": owner_member_id,
+        "name": unicodedata.normalize("NFC", name.strip()),
+    }
+
+
+def _the_same(existing: Customer, asked: dict) -> Customer:
+    """`existing` if it is the customer asked for; else a conflict naming what differs."""
+    known = _identity(existing.dealer_id, existing.owner_member_id, existing.name)
+    differs = [field for field, value in asked.items() if known[field] != value]
+    if differs:
+        raise Conflict(
+            "The chain has a customer with this mobile, with another "
+            + ", ".join(differs)
+            + ": change that customer, or hand them over, instead.",
+            code="customer_exists",
+            details={"customer_id": str(existing.id), "differs": differs},
+        )
+    return existing
 
 
 def _by_mobile(session: Session, chain_id: uuid.UUID, mobile: str) -> Customer | None:

@@ -61,6 +61,7 @@ def hand_over(
     )
     # Every group whose owner changes is told, whether or not the giver had a seat in it.
     group_ids = list(dict.fromkeys([*owned, *_move_seats(session, giver.id, taker.id)]))
+    _seat_owner(session, owned, taker.id)
     for group in session.scalars(select(DeliveryGroup).where(DeliveryGroup.id.in_(group_ids))):
         post_system_message(
             session,
@@ -115,3 +116,30 @@ def _move_seats(session: Session, giver_id: uuid.UUID, taker_id: uuid.UUID) -> l
         )
     session.flush()
     return group_ids
+
+
+def _seat_owner(session: Session, group_ids: list[uuid.UUID], owner_id: uuid.UUID) -> None:
+    """The owner of each group has its owner's seat, including in a group that was made
+    without one (before the owner always had a seat there)."""
+    seated = {
+        seat.group_id: seat
+        for seat in session.scalars(
+            select(GroupMember).where(
+                GroupMember.member_id == owner_id, GroupMember.group_id.in_(group_ids)
+            )
+        )
+    }
+    for group_id in group_ids:
+        seat = seated.get(group_id)
+        if seat is not None:
+            seat.role = "owner"
+            continue
+        # Over the cap if need be: the owner must be able to answer in their group.
+        session.add(GroupMember(group_id=group_id, member_id=owner_id, role="owner"))
+        session.execute(
+            update(DeliveryGroup)
+            .where(DeliveryGroup.id == group_id)
+            .values(member_count=DeliveryGroup.member_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()

@@ -8,8 +8,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.chain.chains import brand_of
+from service.chain.directory import visible_to
 from service.chain.members import get_member
-from service.chain.models import Member
+from service.chain.models import Member, Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
 from service.customers.models import Customer
 from service.errors import Conflict, Invalid, no_such
@@ -62,9 +63,9 @@ def ensure_delivery_group(session: Session, customer: Customer) -> tuple[Deliver
         dealer_name=owner.organisation.name,
         owner_name=owner.name,
     )
-    seated: list[tuple[uuid.UUID | None, str]] = [(None, "customer")]
-    if "owner" in template.member_roles:
-        seated.append((owner.id, "owner"))
+    # The customer and their owner always have seats (the owner answers in the group); the
+    # template's roles say who else of the dealer joins.
+    seated: list[tuple[uuid.UUID | None, str]] = [(None, "customer"), (owner.id, "owner")]
     roles = [role for role in template.member_roles if role != "owner"]
     if roles:
         joining = session.scalars(
@@ -155,6 +156,7 @@ def add_group_member(
     group only; adding them again is a no-op."""
     group = get_group(session, chain_id, group_id)
     member = get_member(session, chain_id, member_id, field="member_id")
+    _check_may_join(session, group, member)
     existing = session.scalar(
         select(GroupMember).where(
             GroupMember.group_id == group.id, GroupMember.member_id == member.id
@@ -175,11 +177,32 @@ def add_group_member(
             f"The group is full: it has its cap of {group.member_cap} members.",
             code="group_full",
         )
-    seat = GroupMember(group_id=group.id, member_id=member.id, role="member")
+    # Groups made before the owner always had a seat are mended this way.
+    role = "owner" if member.id == group.owner_member_id else "member"
+    seat = GroupMember(group_id=group.id, member_id=member.id, role=role)
     session.add(seat)
     session.flush()
     session.refresh(group)
     return seat
+
+
+def _check_may_join(session: Session, group: DeliveryGroup, member: Member) -> None:
+    """A customer is their dealer's: the group takes the dealer's own people, the brand's and
+    the factories', but another dealer's only where a visibility rule lets the customer's
+    dealer see that dealer, as the shared directory would."""
+    organisation = member.organisation
+    if organisation.id == group.dealer_id or organisation.kind != OrganisationKind.DEALER:
+        return
+    dealer = session.get(Organisation, group.dealer_id)
+    visible = session.scalar(
+        select(Organisation.id).where(
+            Organisation.id == organisation.id, visible_to(session, group.chain_id, dealer)
+        )
+    )
+    if visible is None:
+        raise Invalid.field(
+            "member_id", "A member of another dealer, which the customer's dealer may not see."
+        )
 
 
 def remove_group_member(

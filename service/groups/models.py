@@ -50,8 +50,8 @@ class GroupTemplate(Base):
     name: Mapped[str] = mapped_column(String(100))
     name_pattern: Mapped[str] = mapped_column(String(200))
     welcome_message: Mapped[str] = mapped_column(Text, default="")
-    # Roles that join every new group: "owner" (the customer's owner) and member roles of
-    # the dealer ("designer", "installer", ...).
+    # Roles of the dealer's members who join every new group ("designer", "installer", ...),
+    # besides the customer and their owner, who always have seats ("owner" may be listed).
     member_roles: Mapped[list] = mapped_column(JSON, default=list)
     rename_locked: Mapped[bool] = mapped_column(default=True)
     # [{"keyword": "install", "reply": "Our installer will call you within 24 h"}]

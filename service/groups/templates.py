@@ -15,9 +15,22 @@ from service.groups.models import DEFAULT_MEMBER_CAP, GroupTemplate
 from service.pagination import Page, paginate
 
 PLACEHOLDERS = ("customer_name", "dealer_name", "owner_name", "brand_name")
-# "owner" is the customer's owner; the others are roles of the dealer's members.
+# Roles of the dealer's members who join each new group. The customer and their owner always
+# have seats; "owner" is still accepted (and changes nothing) for templates that name it.
 JOINING_ROLES = ("owner", *(role.value for role in MemberRole))
 ACTIONS = ("block", "warn")
+# When an edit of a template takes effect. Moderation is read from the template on every
+# message, so it changes at once in every group made from it; the rest is copied into a
+# group when it is made (its name, seats, lock, cap, first message), so groups made already
+# keep theirs.
+LIVE_SETTINGS = ("blocked_words", "contact_action", "auto_replies")
+NEW_GROUP_SETTINGS = (
+    "name_pattern",
+    "welcome_message",
+    "member_roles",
+    "rename_locked",
+    "member_cap",
+)
 
 DEFAULTS = {
     "name": "Default",

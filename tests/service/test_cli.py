@@ -1,12 +1,20 @@
 import json
+import os
 import re
+import subprocess
+import sys
 
+import click
+import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
 from service.chain.chains import chain_for_api_key
+from service.chain.members import hash_password
 from service.chain.models import ApiKey, Chain, Member, Organisation
 from service.cli import alembic_config
-from service.demo import DEMO_CHAIN
+from service.config import PROJECT_ROOT
+from service.customers.models import Customer
+from service.demo import DEMO_CHAIN, DEMO_PASSWORD
 
 CSV = (
     "custom_id,kind,name,groups,member_name,member_role,member_mobile,member_email\n"
@@ -91,18 +99,50 @@ def test_chain_import_refuses_a_csv_without_its_columns(cli, tmp_path):
     assert "custom_id" in result.output
 
 
-def test_demo_seed_creates_the_demo_once_and_a_fresh_key_each_time(cli, session):
+def _portal_login(client, email: str, password: str):
+    form = client.get("/portal/login")
+    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', form.text).group(1)
+    data = {"email": email, "password": password, "csrf_token": token}
+    return client.post("/portal/login", data=data)
+
+
+def test_demo_seed_twice_keeps_one_demo_and_prints_a_key_and_logins_that_work(cli, session, client):
     first = cli.invoke(args=["demo", "seed"])
+    # Someone changed a demo password in between: the next seed sets it back.
+    li_na = session.scalar(select(Member).where(Member.email == "li.na@pudong.example"))
+    li_na.password_hash = hash_password("changed-it-since")
+    session.commit()
     second = cli.invoke(args=["demo", "seed"])
-    assert first.exit_code == 0 and second.exit_code == 0
+
+    assert first.exit_code == 0 and second.exit_code == 0, (first.output, second.output)
     assert session.scalar(select(func.count()).select_from(Chain)) == 1
     assert session.scalar(select(Chain.name)) == DEMO_CHAIN
-    keys = [re.search(r"API key:\s+(\S+)", out.output).group(1) for out in (first, second)]
-    assert keys[0] != keys[1]
-    assert all(chain_for_api_key(session, key) for key in keys)
     kinds = session.scalars(select(Organisation.kind)).all()
     assert sorted(kinds) == ["brand", "dealer", "dealer", "dealer", "factory", "factory"]
-    assert "li.na@pudong.example / demo-password" in first.output
+    assert session.scalar(select(func.count()).select_from(Customer)) == 1
+    # The key printed last works; the one before it is revoked, not left live.
+    old, new = (re.search(r"API key:\s+(\S+)", out.output).group(1) for out in (first, second))
+    assert chain_for_api_key(session, old) is None
+
+    def organisations(key: str):
+        return client.get("/api/v1/organisations", headers={"Authorization": f"Bearer {key}"})
+
+    assert organisations(old).status_code == 401
+    listed = organisations(new)
+    assert listed.status_code == 200
+    assert len(listed.get_json()["items"]) == 6
+    # Every login printed signs in to the portal.
+    logins = re.findall(r"login:\s+(\S+) / (\S+)", second.output)
+    assert ("li.na@pudong.example", DEMO_PASSWORD) in logins
+    for email, password in logins:
+        signed_in = _portal_login(client, email, password)
+        assert signed_in.status_code == 302, (email, signed_in.status_code)
+        client.post("/portal/logout", data={"csrf_token": _csrf_of(client)})
+
+
+def _csrf_of(client) -> str:
+    page = client.get("/portal/")
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page.text).group(1)
 
 
 def test_db_upgrade_builds_an_empty_database(tmp_path):
@@ -148,3 +188,186 @@ def test_groups_export_since_a_date_leaves_older_messages_out(cli, session):
         "id,group_id,created_at,sender,sender_member_id,kind,text,flagged,flag_reason,"
         "client_message_id,payload"
     ]
+
+
+# --- Bad arguments: one line on stderr, exit status 2, never a traceback ---
+
+UNKNOWN = "01234567-89ab-7def-8123-456789abcdef"
+NOWHERE = "/nonexistent-directory/out.jsonl"
+
+
+@pytest.fixture
+def bad_files(tmp_path) -> dict[str, str]:
+    files = {
+        "csv": ("chain.csv", CSV.encode()),
+        "latin1": ("latin1.csv", CSV.replace("Pudong Store", "Café").encode("latin-1")),
+        "not_json": ("chain.json", b'{"organisations": [}'),
+        "deep_json": ("deep.json", b"[" * 100_000 + b"]" * 100_000),
+        "huge_field": ("huge.csv", CSV.encode() + b"D-2,dealer," + b"x" * 200_000 + b",,,,,\n"),
+    }
+    paths = {}
+    for key, (name, content) in files.items():
+        (tmp_path / name).write_bytes(content)
+        paths[key] = str(tmp_path / name)
+    return {**paths, "missing": str(tmp_path / "missing.csv"), "dir": str(tmp_path)}
+
+
+BAD_ARGUMENTS = [
+    ["db", "upgrade", "extra"],
+    ["chain", "nope"],
+    ["chain", "create"],
+    ["chain", "create", "--name", "   "],
+    ["chain", "create", "--name", "x" * 201],
+    ["chain", "create", "--name", "Acme", "--timezone", "Mars/Base"],
+    ["chain", "keys", "create", "--chain", "nope"],
+    ["chain", "keys", "create", "--chain", UNKNOWN],
+    ["chain", "keys", "create", "--name", "x" * 101],
+    ["chain", "keys", "list", "--chain", "nope"],
+    ["chain", "keys", "list", "--chain", UNKNOWN],
+    ["chain", "keys", "revoke", "nope"],
+    ["chain", "keys", "revoke", UNKNOWN],
+    ["chain", "keys", "revoke", UNKNOWN, "--chain", "nope"],
+    ["chain", "import", "{missing}"],
+    ["chain", "import", "{dir}"],
+    ["chain", "import", "{latin1}"],
+    ["chain", "import", "{not_json}"],
+    ["chain", "import", "{deep_json}"],
+    ["chain", "import", "{huge_field}"],
+    ["chain", "import", "{csv}", "--chain", "nope"],
+    ["chain", "import", "{csv}", "--chain", UNKNOWN],
+    ["chain", "import", "{csv}", "--errors", NOWHERE],
+    ["groups", "export", "--chain", "nope"],
+    ["groups", "export", "--chain", UNKNOWN],
+    ["groups", "export", "--since", "yesterday"],
+    ["groups", "export", "--format", "xml"],
+    ["groups", "export", "--output", NOWHERE],
+    ["demo", "seed", "extra"],
+    ["demo", "serve", "--port", "nope"],
+    ["demo", "serve", "--port", "70000"],
+    ["demo", "serve", "--web-workers", "0"],
+    ["worker", "--log-level", "LOUD"],
+    ["worker", "--nope"],
+    ["outbox", "sweep", "extra"],
+]
+
+
+def assert_one_line_error(result) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    # Handled: click exited; an escaping exception would be kept here instead.
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: ") and len(line) > len("Error: ")
+    return line
+
+
+@pytest.mark.parametrize("args", BAD_ARGUMENTS, ids=" ".join)
+def test_a_bad_argument_is_one_line_on_stderr_and_exit_status_2(cli, session, bad_files, args):
+    cli.invoke(args=["chain", "create", "--name", "Acme Home"])
+    before = session.scalar(select(func.count()).select_from(ApiKey))
+
+    assert_one_line_error(cli.invoke(args=[arg.format(**bad_files) for arg in args]))
+
+    assert session.scalar(select(func.count()).select_from(ApiKey)) == before
+    assert session.scalar(select(func.count()).select_from(Chain)) == 1
+
+
+def test_the_unreadable_or_undecodable_file_is_named_with_the_line(cli, bad_files):
+    cli.invoke(args=["chain", "create", "--name", "Acme Home"])
+    line = assert_one_line_error(cli.invoke(args=["chain", "import", bad_files["latin1"]]))
+    # The first line with "Café", written in Latin-1.
+    assert bad_files["latin1"] in line and "line 2 " in line and "UTF-8" in line
+    if os.path.exists("/proc/self/mem"):  # a file that exists and cannot be read, even by root
+        line = assert_one_line_error(cli.invoke(args=["chain", "import", "/proc/self/mem"]))
+        assert "cannot read" in line
+
+
+def _leaf_commands(command, path=()) -> set[tuple[str, ...]]:
+    if isinstance(command, click.Group):
+        return {
+            leaf
+            for name, sub in command.commands.items()
+            for leaf in _leaf_commands(sub, (*path, name))
+        }
+    return {path}
+
+
+def test_every_command_of_ours_is_tried_with_a_bad_argument(app):
+    ours = {"db", "chain", "groups", "demo", "worker", "outbox"}
+    commands = set().union(*(_leaf_commands(app.cli.commands[name], (name,)) for name in ours))
+    tried = {
+        tuple(args[: len(command)]) for args in BAD_ARGUMENTS for command in commands
+    } & commands
+    assert tried == commands
+
+
+def test_the_real_command_line_says_one_line_without_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["INSTANCE_PATH"] = str(tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "chain",
+            "keys",
+            "list",
+            "--chain",
+            "nope",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "Error: Invalid value for '--chain': 'nope' is not a valid UUID."
+    ]
+
+
+def test_the_readmes_examples_do_not_collide_with_the_demo(session):
+    # Run after `make run`, the README's examples must make new things, not find the demo's.
+    from service.chain.mobiles import normalise_mobile
+    from service.demo import seed_demo
+    from service.orders.models import Order, WorkItem
+
+    seed_demo(session)
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    mobiles = re.findall(r'"mobile": "([^"]+)"', readme) + re.findall(r"\b1[3-9]\d{9}\b", readme)
+    assert mobiles
+    demo_mobiles = set(session.scalars(select(Customer.mobile))) | set(
+        session.scalars(select(Member.mobile))
+    )
+    assert not {normalise_mobile(mobile) for mobile in mobiles} & demo_mobiles
+    custom_ids = set(re.findall(r'"custom_id": "([^"]+)"', readme))
+    custom_ids |= set(re.findall(r"^([A-Z]{3}-[A-Z]{2}-\d+),", readme, re.MULTILINE))
+    assert custom_ids
+    assert not custom_ids & set(session.scalars(select(Organisation.custom_id)))
+    references = set(re.findall(r'"(?:factory_)?reference": "([^"]+)"', readme))
+    references |= set(re.findall(r'"work_item": "([^"]+)"', readme))
+    assert references
+    taken = set(session.scalars(select(Order.reference)))
+    taken |= set(session.scalars(select(WorkItem.factory_reference)))
+    assert not references & taken
+
+
+def test_an_unexpected_failure_is_one_line_too_and_its_traceback_on_request(tmp_path):
+    # A database without its schema: the sweep's first query fails.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"INSTANCE_PATH": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "sweep"]
+
+    def run(**extra):
+        return subprocess.run(
+            command, capture_output=True, text=True, env=env | extra, cwd=PROJECT_ROOT, timeout=60
+        )
+
+    plain = run()
+    assert plain.returncode == 1
+    [line] = plain.stderr.splitlines()
+    assert line.startswith("Error: ") and "FLASK_DEBUG=1" in line
+    assert "Traceback" in run(FLASK_DEBUG="1").stderr

@@ -16,6 +16,7 @@ from service.redis_server import (
     RedisHandle,
     embedded_socket,
     ensure_embedded_redis,
+    process_alive,
     redis_binary,
     stop_embedded_redis,
 )
@@ -119,6 +120,27 @@ def test_stop_ends_the_server(instance):
 
     assert servers_in(instance) == []
     stop_embedded_redis(instance)  # nothing running: nothing to do
+
+
+def test_stop_waits_until_the_process_is_gone(instance):
+    pid = server_pid(ensure_embedded_redis(instance))
+
+    assert stop_embedded_redis(instance) is True
+
+    assert not process_alive(pid)
+
+
+def test_stop_unless_in_use_leaves_a_server_another_process_uses(instance):
+    url = ensure_embedded_redis(instance)
+    other = redis.Redis.from_url(url)
+    other.ping()  # connected, as a worker started by hand would be
+
+    assert stop_embedded_redis(instance, unless_in_use=True) is False
+    assert other.ping()
+
+    other.close()
+    assert stop_embedded_redis(instance, unless_in_use=True) is True
+    assert servers_in(instance) == []
 
 
 def test_handle_starts_the_embedded_server_only_on_first_use(instance):

@@ -41,11 +41,39 @@ def test_the_same_mobile_in_another_format_finds_the_customer_and_stores_nothing
     first = body(shop.add_customer("Chen Jing", "139 1234 5678"), 201)
     before = database_snapshot(connection)
     for mobile in ("+8613912345678", "+86 139-1234-5678", "008613912345678", "13912345678"):
-        again = shop.add_customer("Someone Else", mobile, tags=["new"])
+        again = shop.add_customer(" Chen Jing ", mobile, tags=["new"])
         assert again.status_code == 200, (mobile, again.get_data(True))
         assert again.get_json() == first  # the existing customer, unchanged
     assert database_snapshot(connection) == before
     assert [c["id"] for c in customers(tenant)] == [first["id"]]
+
+
+def test_a_known_mobile_with_another_dealer_owner_or_name_is_a_conflict(tenant, shop, connection):
+    first = body(shop.add_customer("Chen Jing", "139 1234 5678"), 201)
+    other = open_shop(tenant, "Xuhui Store")
+    colleague = add_member(tenant, shop.dealer_id, "service_specialist", "Zhou Min")
+    before = database_snapshot(connection)
+    for changes, differs in (
+        ({"name": "Someone Else"}, ["name"]),
+        ({"owner_member_id": colleague}, ["owner_member_id"]),
+        (
+            {"dealer_id": other.dealer_id, "owner_member_id": other.owner_id, "name": "Chen"},
+            ["dealer_id", "owner_member_id", "name"],
+        ),
+    ):
+        name = changes.pop("name", "Chen Jing")
+        response = shop.add_customer(name, "+86 139-1234-5678", **changes)
+        error = assert_error(response, 409, "customer_exists")
+        assert error["details"] == {"customer_id": first["id"], "differs": differs}
+    assert database_snapshot(connection) == before
+    assert body(tenant.get(f"{API}/customers/{first['id']}")) == first
+
+
+def test_the_conflict_of_a_known_mobile_is_in_the_openapi_document(client):
+    spec = body(client.get(f"{API}/openapi.json"))
+    responses = spec["paths"]["/api/v1/customers"]["post"]["responses"]
+    assert {"200", "201", "409"} <= set(responses)
+    assert "customer_exists" in responses["409"]["description"]
 
 
 def test_an_international_mobile_is_stored_in_e164(shop):

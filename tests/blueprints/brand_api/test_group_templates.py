@@ -195,15 +195,16 @@ def test_patch_changes_a_template_for_groups_made_afterwards(tenant, shop):
                 "welcome_message": "Welcome to {brand_name}, {customer_name}.",
                 "member_roles": ["owner", "installer", "installer"],
                 "rename_locked": False,
+                "member_cap": 12,
             },
         )
     )
     assert changed["member_roles"] == ["owner", "installer"]
-    assert changed["member_cap"] == default["member_cap"]  # what was not given stays
+    assert changed["contact_action"] == default["contact_action"]  # what was not given stays
     assert body(tenant.get(path)) == changed
     later = group_of_first_order(shop, "Wang")
     assert later["name"] == "Li Na / Wang"
-    assert later["rename_locked"] is False
+    assert (later["rename_locked"], later["member_cap"]) == (False, 12)
     assert [s["member_id"] for s in later["seats"]] == [None, shop.owner_id, shop.installer_id]
     assert shop.messages(later["id"])[0]["text"] == "Welcome to Acme Home, Wang."
     assert shop.group(earlier["id"]) == earlier  # a group already made keeps what it had
@@ -234,3 +235,43 @@ def test_another_chains_key_sees_none_of_the_templates(tenant, other_tenant):
         assert_error(other_tenant.patch(path, json={"name": "Mine"}), 404, "not_found")
     assert body(tenant.get(f"{API}/group-templates/{mine['id']}"))["name"] == "East"
     assert bad_fields(add_template(other_tenant, east, name="East")) == {"directory_group_id"}
+
+
+def test_a_patch_changes_the_moderation_of_groups_made_already_at_once(tenant, shop, connection):
+    [default] = templates(tenant)
+    path = f"{API}/group-templates/{default['id']}"
+    group = group_of_first_order(shop)
+    assert len(body(shop.post_message(group["id"], "When do you install?"), 201)["items"]) == 1
+
+    def reply_to(text: str) -> list[str]:
+        return [m["text"] for m in body(shop.post_message(group["id"], text), 201)["items"][1:]]
+
+    rules = [{"keyword": "install", "reply": "We will call you today."}]
+    body(tenant.patch(path, json={"auto_replies": rules}))
+    assert reply_to("When do you install?") == ["We will call you today."]
+    rules = [{"keyword": "install", "reply": "Our installer calls within 24 h."}]
+    body(tenant.patch(path, json={"auto_replies": rules}))
+    assert reply_to("Install on Friday?") == ["Our installer calls within 24 h."]
+
+    words = [{"word": "cheaper elsewhere", "action": "block"}]
+    body(tenant.patch(path, json={"blocked_words": words, "contact_action": "block"}))
+    before = database_snapshot(connection)
+    for text in ("It is cheaper elsewhere", "Call me: 13912345678"):
+        assert_error(shop.post_message(group["id"], text), 422, "message_blocked")
+    assert database_snapshot(connection) == before
+    body(tenant.patch(path, json={"blocked_words": [], "contact_action": "allow"}))
+    [posted] = body(shop.post_message(group["id"], "Call me: 13912345678"), 201)["items"]
+    assert posted["flagged"] is False
+
+
+def test_the_api_description_says_when_each_template_setting_applies(client):
+    from service.groups.templates import LIVE_SETTINGS, NEW_GROUP_SETTINGS
+
+    spec = body(client.get(f"{API}/openapi.json"))
+    settings = spec["components"]["schemas"]["GroupTemplateUpdate"]["properties"]
+    for name in LIVE_SETTINGS:
+        assert "at once to every group made from this template" in settings[name]["description"]
+    for name in NEW_GROUP_SETTINGS:
+        assert "groups made from then on" in settings[name]["description"], name
+    patch = spec["paths"]["/api/v1/group-templates/{template_id}"]["patch"]
+    assert "at once" in patch["description"] and "made from then on" in patch["description"]

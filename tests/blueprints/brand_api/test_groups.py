@@ -104,16 +104,19 @@ def test_the_seats_are_the_customer_the_owner_and_members_with_the_templates_rol
     assert not seated & {shop.sales_id, shop.coordinator_id, gone, other.designer_id}
 
 
-def test_the_templates_roles_decide_who_joins(tenant, shop):
+def test_the_templates_roles_decide_who_joins_besides_the_customer_and_owner(tenant, shop):
     set_default_template(tenant, member_roles=["sales", "installer"])
     group = new_group(shop)
-    # Without the owner role the owner has no seat, though they still own the group.
+    # The owner sits in their customer's group whatever the roles say.
     assert seats_of(group) == [
         (None, "customer"),
+        (shop.owner_id, "owner"),
         (shop.installer_id, "member"),
         (shop.sales_id, "member"),
     ]
     assert group["owner_member_id"] == shop.owner_id
+    posted = shop.post_message(group["id"], "Hello!", "member", sender_member_id=shop.owner_id)
+    assert body(posted, 201)["items"][0]["sender_member_id"] == shop.owner_id
 
 
 def test_a_member_from_a_factory_is_seated_in_that_group_only(tenant, shop):
@@ -130,6 +133,38 @@ def test_a_member_from_a_factory_is_seated_in_that_group_only(tenant, shop):
     speak = {"sender": "member", "sender_member_id": shop.coordinator_id}
     assert shop.post_message(chen["id"], "Panels ship Monday.", **speak).status_code == 201
     assert bad_fields(shop.post_message(wang["id"], "Hi", **speak)) == {"sender_member_id"}
+
+
+def test_a_member_of_a_competing_dealer_is_refused_and_nothing_changes(tenant, shop, connection):
+    rival = open_shop(tenant, "Xuhui Store")
+    group = new_group(shop)
+    before = database_snapshot(connection)
+    response = seat(tenant, group["id"], rival.installer_id)
+    assert bad_fields(response) == {"member_id"}
+    assert "another dealer" in response.get_json()["error"]["message"]
+    assert database_snapshot(connection) == before
+    # The brand's people and any factory's are welcome.
+    brand_admin = add_member(tenant, str(tenant.brand_id), "admin", "Ma Lin")
+    for member in (brand_admin, rival.coordinator_id):
+        assert (member, "member") in seats_of(body(seat(tenant, group["id"], member), 201))
+
+
+def test_a_visibility_rule_lets_the_customers_dealer_seat_another_dealers_member(tenant):
+    def directory_group(path: str) -> str:
+        return body(tenant.post(f"{API}/directory-groups", json={"path": path}), 201)["id"]
+
+    east, partners = directory_group("Dealers/East"), directory_group("Partners")
+    shop = open_shop(tenant, "Pudong Store", group_ids=[east])
+    partner = open_shop(tenant, "Install Partners", group_ids=[partners])
+    group = new_group(shop)
+    assert bad_fields(seat(tenant, group["id"], partner.installer_id)) == {"member_id"}
+    rule = {"viewer_group_id": east, "visible_group_id": partners}
+    body(tenant.post(f"{API}/visibility-rules", json=rule), 201)
+    seated = body(seat(tenant, group["id"], partner.installer_id), 201)
+    assert (partner.installer_id, "member") in seats_of(seated)
+    # The rule lets the east dealers see the partners, not the other way round.
+    theirs = new_group(partner, "Wang")
+    assert bad_fields(seat(tenant, theirs["id"], shop.installer_id)) == {"member_id"}
 
 
 def test_the_member_cap_refuses_the_next_seat_and_changes_nothing(tenant, shop, connection):

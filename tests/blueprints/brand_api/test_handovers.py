@@ -39,6 +39,10 @@ def everything(tenant) -> dict:
     }
 
 
+def seats_of(group: dict) -> list[tuple[str | None, str]]:
+    return [(s["member_id"], s["role"]) for s in group["seats"]]
+
+
 def owned_group(shop, name: str, owner: str | None = None) -> tuple[dict, str]:
     customer = shop.customer(name, owner_member_id=owner or shop.owner_id)
     order = shop.order(customer["id"], f"SO-{name}")
@@ -118,17 +122,22 @@ def test_a_handover_to_a_colleague_already_seated_leaves_them_one_seat_as_owner(
     assert after["member_count"] == len(after["seats"]) == before["member_count"] - 1
 
 
-def test_a_group_whose_owner_has_no_seat_gets_the_new_owner_and_a_notice(tenant, shop):
+def test_a_template_without_the_owner_role_still_seats_the_new_owner(tenant, shop):
     default = next(t for t in body(tenant.get(f"{API}/group-templates"))["items"])
     path = f"{API}/group-templates/{default['id']}"
     body(tenant.patch(path, json={"member_roles": ["designer"]}))
     taker = add_member(tenant, shop.dealer_id, "service_specialist", "Ma Li")
     _, group_id = owned_group(shop, "Chen")
-    assert shop.owner_id not in {s["member_id"] for s in shop.group(group_id)["seats"]}
+    assert (shop.owner_id, "owner") in seats_of(shop.group(group_id))
     result = body(hand_over(tenant, shop.owner_id, taker), 201)
     assert result["groups"] == 1
-    assert shop.group(group_id)["owner_member_id"] == taker
+    group = shop.group(group_id)
+    assert group["owner_member_id"] == taker
+    assert seats_of(group) == [(None, "customer"), (taker, "owner"), (shop.designer_id, "member")]
     assert shop.messages(group_id)[-1]["kind"] == "notice"
+    # The new owner may answer in the group.
+    posted = shop.post_message(group_id, "I take over from here.", "member", sender_member_id=taker)
+    assert posted.status_code == 201
 
 
 def test_a_removed_members_customers_can_still_be_handed_over(tenant, shop):

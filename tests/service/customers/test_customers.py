@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 import pytest
@@ -16,7 +17,7 @@ from service.customers.customers import (
     update_customer,
 )
 from service.customers.models import Customer
-from service.errors import Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound
 from tests.service.customers.chain_world import race
 
 
@@ -42,25 +43,71 @@ def test_customer_is_stored_with_the_mobile_in_e164(acme):
 
 @pytest.mark.parametrize("again", ["+8613912345678", "139 1234 5678", "+86 139-1234-5678"])
 def test_same_mobile_in_any_format_is_the_same_customer(acme, again):
-    first, _ = add(acme, mobile="139 1234 5678")
+    first, _ = add(acme, mobile="139 1234 5678", tags=["sofa"])
 
-    second, created = add(acme, name="Fang Wang", mobile=again, owner_member_id=acme.colleague.id)
+    second, created = add(acme, name=" Wang Fang ", mobile=again, tags=["new"])
 
     assert not created
     assert second.id == first.id
-    assert (second.name, second.owner_member_id) == ("Wang Fang", acme.owner.id)
+    assert (second.name, second.tags) == ("Wang Fang", ["sofa"])
     assert acme.count(Customer) == 1
 
 
-def test_known_mobile_is_found_even_when_asked_for_by_another_dealer(acme):
-    # The customer is the brand's: a second dealer finds them, and does not take them over.
-    first, _ = add(acme)
+def test_a_name_composed_another_way_is_the_same_name(acme):
+    first, _ = add(acme, name="Zoë Lefèvre")  # composed (NFC)
 
-    again, created = add(acme, dealer_id=acme.other_dealer.id, owner_member_id=acme.their_owner.id)
+    again, created = add(acme, name=unicodedata.normalize("NFD", "Zoë Lefèvre"))
 
     assert (again.id, created) == (first.id, False)
-    assert again.dealer_id == acme.dealer.id
+
+
+@pytest.mark.parametrize(
+    ("changes", "differs"),
+    [
+        ({"name": "Fang Wang"}, ["name"]),
+        ({"name": "wang fang"}, ["name"]),
+        ({"owner_member_id": "colleague"}, ["owner_member_id"]),
+        (
+            {"dealer_id": "other_dealer", "owner_member_id": "their_owner"},
+            ["dealer_id", "owner_member_id"],
+        ),
+        (
+            {"dealer_id": "other_dealer", "owner_member_id": "their_owner", "name": "Fang"},
+            ["dealer_id", "owner_member_id", "name"],
+        ),
+    ],
+)
+def test_a_known_mobile_with_other_details_is_a_conflict_and_changes_nothing(
+    acme, changes, differs
+):
+    # The customer is the brand's: another dealer, owner or name is not silently them.
+    first, _ = add(acme)
+    changes = {
+        field: getattr(acme, value).id if field.endswith("_id") else value
+        for field, value in changes.items()
+    }
+
+    with pytest.raises(Conflict) as raised:
+        add(acme, mobile="+86 139-1234-5678", **changes)
+
+    assert raised.value.code == "customer_exists"
+    assert raised.value.details == {"customer_id": str(first.id), "differs": differs}
+    acme.session.refresh(first)
+    assert (first.name, first.dealer_id, first.owner_member_id) == (
+        "Wang Fang",
+        acme.dealer.id,
+        acme.owner.id,
+    )
     assert acme.count(Customer) == 1
+
+
+def test_a_known_mobile_asked_for_with_a_bad_dealer_is_refused_naming_it(acme):
+    add(acme)
+
+    with pytest.raises(Invalid) as raised:
+        add(acme, dealer_id=uuid.uuid4())
+
+    assert list(raised.value.details["fields"]) == ["dealer_id"]
 
 
 def test_same_mobile_in_two_chains_is_two_customers(acme, rival):
@@ -215,7 +262,8 @@ def test_list_customers_pages_newest_first_with_every_customer_once(acme):
     assert seen == added[::-1]
 
 
-def test_two_sessions_adding_the_same_mobile_end_with_one_customer(engine, racing):
+@pytest.mark.parametrize("second_name", ["Wang Fang", "Fang Wang"])
+def test_two_sessions_adding_the_same_mobile_end_with_one_customer(engine, racing, second_name):
     def adding(session: Session, name: str):
         return add_customer(
             session,
@@ -228,11 +276,15 @@ def test_two_sessions_adding_the_same_mobile_end_with_one_customer(engine, racin
 
     with Session(engine) as first, Session(engine) as second:
         winner, won = adding(first, "Wang Fang")  # inserted, not committed yet
-        loser, lost = race(engine, first, second, lambda session: adding(session, "Fang Wang"))
-
-        assert (won, lost) == (True, False)
-        assert loser.id == winner.id
-        assert loser.name == "Wang Fang"
+        if second_name == "Wang Fang":
+            loser, lost = race(engine, first, second, lambda session: adding(session, second_name))
+            assert (won, lost) == (True, False)
+            assert loser.id == winner.id
+        else:
+            # The loser of the race learns of the winner as a late request would.
+            with pytest.raises(Conflict) as raised:
+                race(engine, first, second, lambda session: adding(session, second_name))
+            assert raised.value.details == {"customer_id": str(winner.id), "differs": ["name"]}
 
     with Session(engine) as check:
         stored = check.scalars(select(Customer).where(Customer.chain_id == racing.id)).all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from service.chain.members import remove_member
 from service.customers.handovers import hand_over
@@ -14,7 +14,7 @@ from service.customers.models import AuditEntry, Customer
 from service.errors import Invalid
 from service.groups.groups import add_group_member, seats
 from service.groups.messages import list_messages
-from service.groups.models import DeliveryGroup, Message
+from service.groups.models import DeliveryGroup, GroupMember, Message
 from service.groups.templates import create_template
 
 
@@ -116,18 +116,40 @@ def test_a_notice_is_posted_in_each_affected_group(acme, book):
     assert acme.count(Message, Message.group_id == untouched.id, Message.kind == "notice") == 0
 
 
-def test_a_group_the_giver_owns_without_a_seat_is_handed_over_and_told(acme):
-    # A template that seats the dealer's designers but not the owner.
+def test_the_new_owner_is_seated_where_the_templates_roles_leave_owner_out(acme):
     create_template(
         acme.session, chain_id=acme.id, directory_group_id=None, member_roles=["designer"]
     )
     _, group = acme.order(acme.customer())
-    assert acme.owner.id not in roles(acme.session, group)
+
+    hand(acme)
+
+    acme.session.refresh(group)
+    assert roles(acme.session, group) == {
+        None: "customer",
+        acme.colleague.id: "owner",
+        acme.designer.id: "member",
+    }
+    assert group.member_count == 3
+
+
+def test_a_group_the_giver_owns_without_a_seat_is_handed_over_and_the_taker_seated(acme):
+    # A group made before the owner always had a seat: it has none for them.
+    _, group = acme.order(acme.customer())
+    acme.session.execute(
+        delete(GroupMember).where(
+            GroupMember.group_id == group.id, GroupMember.member_id == acme.owner.id
+        )
+    )
+    group.member_count -= 1
+    acme.session.flush()
 
     done = hand(acme)
 
     acme.session.refresh(group)
     assert group.owner_member_id == acme.colleague.id
+    assert roles(acme.session, group)[acme.colleague.id] == "owner"
+    assert group.member_count == len(roles(acme.session, group)) == 4
     assert done.groups == 1
     newest = list_messages(acme.session, group_id=group.id, limit=1).items[0]
     assert newest.kind == "notice"

@@ -6,11 +6,13 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.chain.directory_groups import ensure_path
+from service.chain.members import add_member
 from service.chain.organisations import update_organisation
+from service.chain.visibility import add_rule
 from service.customers.customers import add_customer
 from service.errors import Conflict, Invalid, NotFound
 from service.groups.groups import (
@@ -107,13 +109,51 @@ def test_the_templates_roles_decide_who_joins(acme):
     }
 
 
-def test_without_the_owner_role_the_owner_owns_the_group_without_a_seat(acme):
-    template(acme, member_roles=["designer"])
+@pytest.mark.parametrize("roles", [["designer"], []])
+def test_the_owner_has_a_seat_though_the_templates_roles_leave_owner_out(acme, roles):
+    template(acme, member_roles=roles)
 
     _, group = acme.order(acme.customer())
 
     assert group.owner_member_id == acme.owner.id
-    assert seated(acme, group) == {None: "customer", acme.designer.id: "member"}
+    expected = {None: "customer", acme.owner.id: "owner"}
+    if roles:
+        expected[acme.designer.id] = "member"
+    assert seated(acme, group) == expected
+    assert group.member_count == len(expected)
+    [posted], _ = post_message(
+        acme.session,
+        group=group,
+        text="I will call you today.",
+        sender="member",
+        sender_member_id=acme.owner.id,
+    )
+    assert posted.sender_member_id == acme.owner.id
+
+
+def test_seating_the_owner_in_a_group_made_without_their_seat_gives_the_owners_seat(acme):
+    # Groups made before the owner always had a seat lack it; seating the owner mends them.
+    _, group = acme.order(acme.customer())
+    acme.session.execute(
+        delete(GroupMember).where(
+            GroupMember.group_id == group.id, GroupMember.member_id == acme.owner.id
+        )
+    )
+    group.member_count -= 1
+    acme.session.flush()
+
+    seat = add(acme, group, acme.owner)
+
+    assert seat.role == "owner"
+    assert group.member_count == len(seated(acme, group)) == 4
+
+
+def test_the_smallest_cap_still_seats_the_customer_and_the_owner(acme):
+    template(acme, member_roles=["designer", "installer"], member_cap=2)
+
+    _, group = acme.order(acme.customer())
+
+    assert seated(acme, group) == {None: "customer", acme.owner.id: "owner"}
 
 
 def test_an_owner_with_a_joining_role_has_one_seat(acme):
@@ -256,6 +296,58 @@ def test_only_live_members_of_the_chain_can_be_added(acme, rival, who):
 
     assert list(raised.value.details["fields"]) == ["member_id"]
     assert group.member_count == 4
+
+
+def test_a_member_of_another_dealer_is_not_seated(acme):
+    _, group = acme.order(acme.customer())
+
+    with pytest.raises(Invalid) as raised:
+        add(acme, group, acme.their_designer)
+
+    assert list(raised.value.details["fields"]) == ["member_id"]
+    assert not is_seated(acme.session, group.id, acme.their_designer.id)
+    assert group.member_count == 4
+
+
+def test_the_brands_and_the_factories_people_are_seated(acme):
+    _, group = acme.order(acme.customer())
+    brand_admin = add_member(
+        acme.session, chain_id=acme.id, organisation_id=acme.brand.id, name="Ma", role="admin"
+    )
+
+    add(acme, group, brand_admin)
+    add(acme, group, acme.coordinator)
+
+    assert {brand_admin.id, acme.coordinator.id} <= set(seated(acme, group))
+
+
+def test_a_visibility_rule_lets_the_customers_dealer_seat_another_dealers_member(acme):
+    # Rules apply to the groups an organisation sits in or below, on both sides.
+    shanghai, _ = ensure_path(acme.session, chain_id=acme.id, path="Dealers/Shanghai")
+    partners, _ = ensure_path(acme.session, chain_id=acme.id, path="Partners/Installers")
+    for dealer, where in ((acme.dealer, shanghai), (acme.other_dealer, partners)):
+        update_organisation(
+            acme.session, chain_id=acme.id, organisation_id=dealer.id, group_ids=[where.id]
+        )
+    _, ours = acme.order(acme.customer())
+    _, theirs = acme.order(
+        acme.customer("Ma Qing", dealer=acme.other_dealer, owner=acme.their_owner)
+    )
+    dealers, _ = ensure_path(acme.session, chain_id=acme.id, path="Dealers")
+    partners_root, _ = ensure_path(acme.session, chain_id=acme.id, path="Partners")
+    add_rule(
+        acme.session,
+        chain_id=acme.id,
+        viewer_group_id=dealers.id,
+        visible_group_id=partners_root.id,
+    )
+
+    add(acme, ours, acme.their_installer)
+
+    assert seated(acme, ours)[acme.their_installer.id] == "member"
+    # The rule goes one way: the other dealer may not see ours, so our people stay out.
+    with pytest.raises(Invalid):
+        add(acme, theirs, acme.installer)
 
 
 def test_groups_of_another_chain_are_not_found(acme, rival):

@@ -11,9 +11,13 @@ from service.chain.chains import create_chain
 from service.chain.directory_groups import ensure_path
 from service.chain.organisations import update_organisation
 from service.errors import Conflict, Invalid, NotFound
+from service.groups.groups import seats
+from service.groups.messages import list_messages, post_message
 from service.groups.models import GroupTemplate
 from service.groups.templates import (
     DEFAULTS,
+    LIVE_SETTINGS,
+    NEW_GROUP_SETTINGS,
     create_template,
     default_template,
     get_template,
@@ -267,3 +271,88 @@ def test_update_checks_what_it_changes(acme):
     assert updated.name_pattern == DEFAULTS["name_pattern"]
     with pytest.raises(NotFound):
         update_template(acme.session, chain_id=acme.id, template_id=uuid.uuid4(), name="x")
+
+
+# --- What an edit changes: moderation at once, the rest for groups made afterwards ---
+
+
+def test_moderation_edits_apply_at_once_to_the_groups_made_from_the_template(acme):
+    template = default_template(acme.session, acme.id)
+    customer = acme.customer()
+    _, group = acme.order(customer)
+    stored, _ = post_message(acme.session, group=group, text="Install when?", sender="customer")
+    assert len(stored) == 1  # no auto-reply yet
+
+    update_template(
+        acme.session,
+        chain_id=acme.id,
+        template_id=template.id,
+        auto_replies=[{"keyword": "install", "reply": "We will call you today."}],
+        blocked_words=[{"word": "cheaper elsewhere", "action": "block"}],
+        contact_action="block",
+    )
+
+    stored, _ = post_message(acme.session, group=group, text="Install when?", sender="customer")
+    assert [m.text for m in stored[1:]] == ["We will call you today."]
+    for text in ("It is cheaper elsewhere", "Call me on 13912345678"):
+        with pytest.raises(Invalid) as raised:
+            post_message(acme.session, group=group, text=text, sender="customer")
+        assert raised.value.code == "message_blocked"
+
+    update_template(
+        acme.session,
+        chain_id=acme.id,
+        template_id=template.id,
+        auto_replies=[{"keyword": "install", "reply": "Installers call within 24 h."}],
+        contact_action="allow",
+    )
+
+    stored, _ = post_message(acme.session, group=group, text="install?", sender="customer")
+    assert [m.text for m in stored[1:]] == ["Installers call within 24 h."]
+    [posted], _ = post_message(
+        acme.session, group=group, text="Call me on 13912345678", sender="customer"
+    )
+    assert not posted.flagged
+
+
+def test_other_edits_apply_to_groups_made_afterwards_and_leave_made_groups_alone(acme):
+    template = default_template(acme.session, acme.id)
+    _, earlier = acme.order(acme.customer("Wang Fang"))
+    before = (earlier.name, earlier.rename_locked, earlier.member_cap, earlier.member_count)
+    seated_before = {seat.member_id for seat in seats(acme.session, earlier.id)}
+
+    update_template(
+        acme.session,
+        chain_id=acme.id,
+        template_id=template.id,
+        name_pattern="{dealer_name} for {customer_name}",
+        welcome_message="Hello {customer_name}.",
+        member_roles=["sales"],
+        rename_locked=False,
+        member_cap=10,
+    )
+    _, later = acme.order(acme.customer("Zhang San"))
+
+    acme.session.refresh(earlier)
+    assert (earlier.name, earlier.rename_locked, earlier.member_cap, earlier.member_count) == (
+        before
+    )
+    assert {seat.member_id for seat in seats(acme.session, earlier.id)} == seated_before
+    assert (later.name, later.rename_locked, later.member_cap) == (
+        "Bund Home for Zhang San",
+        False,
+        10,
+    )
+    assert {seat.member_id for seat in seats(acme.session, later.id)} == {
+        None,
+        acme.owner.id,
+        acme.sales.id,
+    }
+    [welcome] = list_messages(acme.session, group_id=later.id).items
+    assert welcome.text == "Hello Zhang San."
+
+
+def test_every_template_setting_says_when_it_applies():
+    assert set(LIVE_SETTINGS) | set(NEW_GROUP_SETTINGS) == set(DEFAULTS) - {"name"}
+    assert set(LIVE_SETTINGS) == {"auto_replies", "blocked_words", "contact_action"}
+    assert not set(LIVE_SETTINGS) & set(NEW_GROUP_SETTINGS)
