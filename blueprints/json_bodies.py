@@ -24,8 +24,10 @@ from werkzeug.exceptions import BadRequest, UnprocessableEntity
 MAX_DEPTH = 64
 _INT_LIMIT = 2**63  # BIGINT, the widest integer column
 
-# A JSON string, escapes included; what is outside strings is structure.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string, escapes included; what is outside strings is structure. One left open runs
+# to the end of the text (the parser refuses it later): were it to fail to match instead,
+# the scan would start again inside it at every quote, in quadratic time.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
