@@ -4,6 +4,9 @@ receivers on loopback that the tests start and script (answer 500, hold a reques
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -41,6 +44,7 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    arrived_at: float = field(default_factory=time.time)
 
     @property
     def json(self):
@@ -252,3 +256,39 @@ def later(seconds: float):
 
 def at(moment: datetime):
     return time_machine.travel(moment, tick=True)
+
+
+def start_worker(world: World, log_path, **settings) -> subprocess.Popen:
+    """A real `flask --app wsgi worker` on the world's database and queue, in a process
+    group of its own (with RQ's scheduler); `settings` are environment variables."""
+    config = world.pipeline.config
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(config.instance_path),
+        "QUEUE_NAME": config.queue_name,
+        "OUTBOUND_ALLOWED_NETWORKS": ",".join(config.outbound_allowed_networks),
+        "DELIVERY_TIMEOUT_SECONDS": "30",
+        "SECRET_KEY": "test",
+        **{name: str(value) for name, value in settings.items()},
+    }
+    for name, value in (("DATABASE_URL", config.database_url), ("REDIS_URL", config.redis_url)):
+        if value:
+            env[name] = value
+        else:
+            env.pop(name, None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        env=env,
+        stdout=open(log_path, "a"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_until(condition, seconds: float = WAIT_SECONDS, every: float = 0.05, message=""):
+    """Poll `condition` until it is true; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(message or f"not true within {seconds} s")
+        time.sleep(every)
