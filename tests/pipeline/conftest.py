@@ -37,6 +37,7 @@ class Answer:
     body: bytes = b'{"errcode":0,"errmsg":"ok"}'
     headers: dict = field(default_factory=dict)
     hold: threading.Event | None = None  # answer only once this is set
+    taken: Received | None = None  # the request it answered
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Received:
     headers: dict
     body: bytes
     arrived_at: float = field(default_factory=time.time)
+    port: int = 0  # the sender's
 
     @property
     def json(self):
@@ -68,26 +70,36 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
+                received = Received(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    port=self.client_address[1],
+                )
                 with receiver.arrived:
-                    receiver.requests.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
+                    receiver.requests.append(received)
                     answer = receiver.answers.pop(0) if receiver.answers else receiver.default
+                    if answer is not receiver.default:
+                        answer.taken = received
                     receiver.arrived.notify_all()
                 if answer.hold is not None:
                     answer.hold.wait(WAIT_SECONDS * 3)
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except OSError:
+                    self.close_connection = True  # the sender is gone (a killed worker)
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None  # senders killed mid-request
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
