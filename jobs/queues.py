@@ -7,13 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from redis import Redis
-from rq import Queue
+from rq import Queue, get_current_job
 
 # Jobs are retried by the sweeper, not by RQ; a failed job is kept a week for inspection.
 FAILURE_TTL = int(timedelta(days=7).total_seconds())
 JOB_TIMEOUT = 300
-# Scheduling closer to now than this is not worth the scheduler's round trip.
-SCHEDULE_THRESHOLD = timedelta(milliseconds=500)
 
 
 def pipeline_queue(redis: Redis, name: str) -> Queue:
@@ -40,13 +38,16 @@ def enqueue_plan(queue: Queue, outbox_ids: list[uuid.UUID]) -> None:
 def enqueue_push(queue: Queue, channel_id: uuid.UUID, at: datetime | None = None) -> None:
     """A push for the channel, now or when something on it falls due."""
     options = dict(result_ttl=0, failure_ttl=FAILURE_TTL, job_timeout=JOB_TIMEOUT)
-    if at is not None and at - datetime.now(UTC) > SCHEDULE_THRESHOLD:
-        queue.enqueue_at(
-            at,
-            "jobs.pipeline.push",
-            str(channel_id),
-            job_id=f"push-{channel_id}-{int(at.timestamp())}",
-            **options,
-        )
-    else:
+    if at is None or at <= datetime.now(UTC):
         queue.enqueue("jobs.pipeline.push", str(channel_id), **options)
+        return
+    # RQ's scheduler scores a job by the whole second and looks every second, so a job starts
+    # within a second after `at`, or up to a second before it: that push finds the channel
+    # still held and schedules itself again for the same moment. Its id must then differ
+    # from the running job's, which RQ deletes as it finishes (no result is kept), taking
+    # the new schedule with it; the push would wait for the sweeper instead.
+    job_id = f"push-{channel_id}-{int(at.timestamp())}"
+    running = get_current_job()
+    if running is not None and running.id == job_id:
+        job_id += "-again"
+    queue.enqueue_at(at, "jobs.pipeline.push", str(channel_id), job_id=job_id, **options)

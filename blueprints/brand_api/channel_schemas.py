@@ -16,7 +16,15 @@ HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A local time as HH:M
 
 class ChannelCreate(ma.Schema):
     type = fields.String(required=True, validate=validate.OneOf(CHANNEL_TYPES))
-    url = Text(required=True, strip=True, validate=validate.Length(min=1, max=2000))
+    url = Text(
+        required=True,
+        strip=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={
+            "description": "http(s), reaching public addresses only: a private or loopback "
+            "one is refused (422) unless the server's OUTBOUND_ALLOWED_NETWORKS allows it"
+        },
+    )
     secret = Text(
         load_default=None,
         allow_none=True,
@@ -29,8 +37,11 @@ class ChannelCreate(ma.Schema):
     )
     name = Name(blank=True, load_default="", validate=validate.Length(max=100))
     customer_facing = fields.Boolean(
-        load_default=True,
-        metadata={"description": "pushes wait out the chain's quiet hours"},
+        load_default=None,
+        metadata={
+            "description": "pushes wait out the chain's quiet hours; default: true for "
+            "webhook, false for the robots and slack (they post into staff groups)"
+        },
     )
     rate_limit_per_minute = fields.Integer(
         load_default=DEFAULT_RATE_LIMIT, validate=validate.Range(min=1, max=6000)
@@ -106,6 +117,16 @@ class Delivery(ma.Schema):
     message_id = fields.UUID()
     state = fields.String(metadata={"description": "pending, sending, delivered or failed"})
     due_at = fields.DateTime()
+    held_for = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "why a pending delivery waits: quiet_hours, coalescing, "
+            "rate_limit or backoff (a failed push, its own or an older one's); null: not held"
+        },
+    )
+    held_until = fields.DateTime(
+        allow_none=True, metadata={"description": "when a held delivery goes; null: not held"}
+    )
     failures = fields.Integer(attribute="attempts")
     last_error = fields.String(allow_none=True)
     created_at = fields.DateTime()

@@ -97,7 +97,10 @@ class ChannelById(MethodView):
 @blp.arguments(schemas.DeliveryQuery, location="query")
 @blp.response(200, page_of(schemas.Delivery, "DeliveryPage"))
 def list_deliveries(args, channel_id: uuid.UUID):
-    """The delivery log, newest first: each message owed and every attempt at it"""
+    """The delivery log, newest first: each message owed and every attempt at it
+
+    A pending delivery that waits says why (`held_for`) and until when (`held_until`).
+    """
     page = service.list_deliveries(db(), chain_id=g.chain_id, channel_id=channel_id, **args)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -105,7 +108,13 @@ def list_deliveries(args, channel_id: uuid.UUID):
 @blp.route("/channels/<uuid:channel_id>/deliveries/<uuid:delivery_id>:retry", methods=["POST"])
 @blp.response(202, schemas.Delivery)
 def retry_delivery(channel_id: uuid.UUID, delivery_id: uuid.UUID):
-    """Send one delivery again now (a delivered one is replayed under a new webhook-id)"""
+    """Send one delivery again now (a delivered one is replayed under a new webhook-id)
+
+    A delivery waiting after a failed push (`held_for: backoff`) goes now, with those
+    waiting behind it, in order: 202. One held for quiet hours, the coalescing window or the
+    rate limit answers 409 `delivery_held`, whose details say `held_for` and `held_until`:
+    it goes then by itself. One being sent answers 409 `delivery_in_flight`.
+    """
     delivery = service.retry_delivery(
         db(), chain_id=g.chain_id, channel_id=channel_id, delivery_id=delivery_id
     )

@@ -17,6 +17,7 @@ from service.channels.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryState,
+    HeldFor,
 )
 from service.channels.urls import OutboundPolicy, validate_channel_url
 from service.db import utcnow
@@ -39,11 +40,13 @@ def create_channel(
     policy: OutboundPolicy,
     secret: str | None = None,
     name: str = "",
-    customer_facing: bool = True,
+    customer_facing: bool | None = None,
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT,
 ) -> tuple[Channel, str | None]:
     """Add a channel to a group. Returns it and, for a `webhook` channel given no secret,
-    the secret made for it (shown this once)."""
+    the secret made for it (shown this once). Unless told, a `webhook` channel is
+    customer-facing (a brand's callback may reach the customer) and a robot is not: it posts
+    into a staff group, which a customer cannot join."""
     group = get_group(session, chain_id, group_id)
     if type not in CHANNEL_TYPES:
         raise Invalid.field("type", f"One of {', '.join(CHANNEL_TYPES)}.")
@@ -66,7 +69,7 @@ def create_channel(
         url=url,
         secret=secret,
         name=name,
-        customer_facing=customer_facing,
+        customer_facing=type == "webhook" if customer_facing is None else customer_facing,
         rate_limit_per_minute=rate_limit_per_minute,
     )
     session.add(channel)
@@ -132,7 +135,7 @@ def _due_now(session: Session, channel: Channel) -> None:
     session.execute(
         update(Delivery)
         .where(Delivery.channel_id == channel.id, Delivery.state == DeliveryState.PENDING)
-        .values(due_at=utcnow())
+        .values(due_at=utcnow(), held_for=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -190,8 +193,11 @@ def list_deliveries(
 def retry_delivery(
     session: Session, *, chain_id: uuid.UUID, channel_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> LoggedDelivery:
-    """Send a delivery again now: a failed one, one waiting for its next attempt, or a
-    delivered one (a replay, with a new idempotency key so the receiver takes it)."""
+    """Send a delivery again now: a failed one, one waiting for its next attempt (with
+    everything of the channel waiting behind it, in order), or a delivered one (a replay,
+    with a new idempotency key so the receiver takes it). One held by quiet hours, the
+    coalescing window or the rate limit is a Conflict saying when it goes: those are kept
+    for the channel, not skipped for one delivery."""
     channel = get_channel(session, chain_id, channel_id)
     delivery = session.get(Delivery, delivery_id)
     if delivery is None or delivery.channel_id != channel.id:
@@ -202,10 +208,31 @@ def retry_delivery(
         )
     if delivery.state == DeliveryState.SENDING:
         raise Conflict("The delivery is being sent right now.", code="delivery_in_flight")
+    now = utcnow()
+    if delivery.held_until and delivery.held_until > now and delivery.held_for != HeldFor.BACKOFF:
+        raise Conflict(
+            f"The delivery is held for {delivery.held_for.replace('_', ' ')}; it goes at "
+            f"{delivery.held_until:%Y-%m-%d %H:%M:%S} UTC.",
+            code="delivery_held",
+            details={"held_for": delivery.held_for, "held_until": delivery.held_until.isoformat()},
+        )
     if delivery.state == DeliveryState.DELIVERED:
         delivery.replays += 1
+    if delivery.held_for == HeldFor.BACKOFF:
+        # What waits behind it waits for the same retry: they go now, in order.
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.channel_id == channel.id,
+                Delivery.state == DeliveryState.PENDING,
+                Delivery.held_for == HeldFor.BACKOFF,
+            )
+            .values(due_at=now, held_for=None)
+            .execution_options(synchronize_session=False)
+        )
     delivery.state = DeliveryState.PENDING
-    delivery.due_at = utcnow()
+    delivery.due_at = now
+    delivery.held_for = None
     session.flush()
     attempts = session.scalars(
         select(DeliveryAttempt)

@@ -34,9 +34,18 @@ class ChannelState(StrEnum):
 
 class DeliveryState(StrEnum):
     PENDING = "pending"  # owed; due_at says when it may go
-    SENDING = "sending"  # claimed by a worker holding the channel's lease
+    SENDING = "sending"  # claimed by a push, under the delivery's own lease
     DELIVERED = "delivered"
     FAILED = "failed"  # given up: the channel is gone or was removed
+
+
+class HeldFor(StrEnum):
+    """Why a pending delivery waits (until its due_at)."""
+
+    QUIET_HOURS = "quiet_hours"
+    COALESCING = "coalescing"  # the channel pushed moments ago: the next push ends the window
+    RATE_LIMIT = "rate_limit"
+    BACKOFF = "backoff"  # a failed push, or an older delivery before it failed
 
 
 class Channel(Base):
@@ -65,8 +74,9 @@ class Channel(Base):
     state_reason: Mapped[str | None] = mapped_column(String(300))
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # One worker pushes to a channel at a time: it holds this lease, committed before the
-    # HTTP request and released after. A worker killed mid-push leaves it to expire.
+    # One push to a channel at a time: its worker holds this lease, committed before the
+    # HTTP request, renewed while it is sent and released after. A worker killed mid-push
+    # leaves it to expire, within one timeout and a margin.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -80,13 +90,15 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "message_id"),
         CheckConstraint(one_of("state", DeliveryState), name="state"),
-        # A push takes its channel's due deliveries; the sweeper looks for overdue ones.
+        CheckConstraint(f"held_for IS NULL OR {one_of('held_for', HeldFor)}", name="held_for"),
+        # A push takes its channel's owed deliveries in message order; the sweeper looks for
+        # overdue ones, and for sends whose lease ran out.
         Index(
-            "ix_deliveries_channel_due",
+            "ix_deliveries_owed",
             "channel_id",
-            "due_at",
-            sqlite_where=text("state = 'pending'"),
-            postgresql_where=text("state = 'pending'"),
+            "message_id",
+            sqlite_where=text("state IN ('pending', 'sending')"),
+            postgresql_where=text("state IN ('pending', 'sending')"),
         ),
         Index(
             "ix_deliveries_due",
@@ -96,7 +108,7 @@ class Delivery(Base):
         ),
         Index(
             "ix_deliveries_sending",
-            "channel_id",
+            "lease_until",
             sqlite_where=text("state = 'sending'"),
             postgresql_where=text("state = 'sending'"),
         ),
@@ -113,8 +125,19 @@ class Delivery(Base):
     # Bumped by a replay, so the receiver's idempotency key changes and it takes it again.
     replays: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # Set when the delivery goes `sending`: the push that claimed it (its token) owns it
+    # until then. A send whose worker died is taken again by the next push, or put back by
+    # the sweeper, once this lapses: whoever holds the channel by then.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Why a pending delivery waits until due_at (None: it is not held).
+    held_for: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def held_until(self) -> datetime | None:
+        return self.due_at if self.held_for and self.state == DeliveryState.PENDING else None
 
     @property
     def key(self) -> str:

@@ -5,19 +5,33 @@ at a time. Plus the sweeper.
 Why nothing is lost and nothing is pushed twice:
 - planning marks the outbox row done in the same transaction that writes the deliveries, and
   the deliveries are unique per (channel, message): a planning job run twice owes once;
-- a push first takes the channel's lease and marks its deliveries `sending` (committed), then
-  sends, then records the outcome and releases the lease (committed). Only the lease holder
-  pushes to a channel, so two workers never send the same delivery;
-- a worker killed mid-push leaves the lease to expire; the sweeper then puts the `sending`
-  deliveries back to `pending`. Whether the receiver got the interrupted request cannot be
-  known, so it is sent again with the same idempotency key (`webhook-id`), which the
-  Standard Webhooks receivers deduplicate on;
+- a push first takes the channel's lease and marks its deliveries `sending`, each under a
+  lease of its own with the push's token (committed), then sends, then records the outcome
+  (committed): it settles only the deliveries still claimed under its token, and releases the
+  channel's lease if it still holds it. Only the lease holder pushes to a channel, so two
+  live workers never send the same delivery;
+- the leases run one request timeout and a margin past their last renewal, and are renewed
+  while the push waits for a thread, is sent and is recorded: a killed worker's leases lapse
+  within that, however many channels its batch held;
+- a `sending` delivery whose own lease has lapsed is owed again, whatever became of its
+  channel's lease: the next push to hold the channel takes it with the pending ones (in
+  message order), and the sweeper puts it back to `pending` on any channel. Whether the
+  receiver got the interrupted request cannot be known, so it is sent again with the same
+  idempotency key (`webhook-id`), which the Standard Webhooks receivers deduplicate on;
+- a record that cannot reach the database is tried again, with backoff, for a while: an
+  outcome is lost (and the push sent again) only past that;
 - the sweeper also re-enqueues outbox rows and due deliveries whose jobs were lost.
+
+Order within a channel: a push takes a channel's owed deliveries oldest message first, and
+stops at the first that must wait (backoff, rate limit, …); while the oldest waits, so does
+everything after it.
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +40,7 @@ from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from service.chain.models import Chain, Member
@@ -36,6 +51,7 @@ from service.channels.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryState,
+    HeldFor,
     delivery_key,
 )
 from service.channels.schedule import (
@@ -52,10 +68,12 @@ from service.db import among, new_id, utcnow
 from service.groups.models import DeliveryGroup, Message
 from service.outbox.models import OutboxEvent
 
+log = logging.getLogger(__name__)
+
 # Messages coalesced into one push at most; the rest go in the next.
 MAX_PER_PUSH = 20
-# A lease outlives the push it covers by this much (beyond one timeout per request).
-LEASE_MARGIN = timedelta(seconds=15)
+# A push's leases outlive one request timing out by this much.
+LEASE_MARGIN = timedelta(seconds=5)
 # A channel another worker is pushing to is looked at again after this.
 BUSY_RETRY = timedelta(seconds=1)
 # Bodies read from a receiver at most: enough for any error message, never a flood.
@@ -185,17 +203,25 @@ class Claim:
     started_at: datetime
 
 
+def lease_for(settings: PushSettings) -> timedelta:
+    """How long a push's leases run from their last renewal: one request timing out, and a
+    margin. Renewed while the push waits for a sending thread and while it is sent, so a dead
+    worker's leases lapse this long after it died at most, whatever its batch held."""
+    return timedelta(seconds=settings.timeout) + LEASE_MARGIN
+
+
 def claim(
     session: Session,
     channel_ids: list[uuid.UUID],
     settings: PushSettings,
     now: datetime | None = None,
 ) -> tuple[list[Claim], dict[uuid.UUID, datetime | None]]:
-    """Take the leases of the channels that may push now, with their due deliveries; a few
-    statements for the whole batch. Returns the claims, and for every other channel when it
-    should be looked at again (None: nothing owed)."""
+    """Take the leases of the channels that may push now, with what each owes, oldest
+    message first; a few statements for the whole batch. Returns the claims, and for every
+    other channel when it should be looked at again (None: nothing owed)."""
     now = now or utcnow()
     token = uuid.uuid4()
+    lease_until = now + lease_for(settings)
     channels = {
         c.id: c
         for c in session.execute(
@@ -206,7 +232,7 @@ def claim(
                 Channel.removed_at.is_(None),
                 (Channel.lease_until.is_(None)) | (Channel.lease_until <= now),
             )
-            .values(lease_until=now + LEASE_MARGIN, lease_token=token)
+            .values(lease_until=lease_until, lease_token=token)
             .returning(*_PUSHING)
         )
     }
@@ -225,20 +251,7 @@ def claim(
             later[cid] = now + BUSY_RETRY
     if not taken:
         return [], later
-    due: dict[uuid.UUID, list] = {}
-    for delivery in session.execute(
-        select(Delivery.id, Delivery.channel_id, Delivery.message_id, Delivery.replays)
-        .where(
-            among(session, Delivery.channel_id, taken),
-            Delivery.state == DeliveryState.PENDING,
-            Delivery.due_at <= now,
-        )
-        .order_by(Delivery.due_at, Delivery.id)
-        .limit(MAX_PER_PUSH * len(taken))
-    ):
-        owed = due.setdefault(delivery.channel_id, [])
-        if len(owed) < MAX_PER_PUSH:
-            owed.append(delivery)
+    due, waiting = _ready(_owed(session, taken), now)
     chains = {
         c.id: c
         for c in session.execute(
@@ -247,28 +260,35 @@ def claim(
             )
         )
     }
-    gates = _gates(session, [channels[cid] for cid in due], chains, now, settings)
-    idle = [cid for cid in taken if cid not in due]
-    for cid, gate in gates.items():
-        # Held (coalescing, rate limit, quiet hours): due again when the gate opens, so the
-        # sweeper does not take them for lost in the meantime.
+    holds = waiting | _gates(session, [channels[cid] for cid in due], chains, now, settings)
+    for cid, (gate, reason) in holds.items():
+        # Held (its oldest waiting, or a gate closed): everything it owes is due when that
+        # one may go, and says why, so that nothing newer goes first and the sweeper does
+        # not take them for lost in the meantime.
         session.execute(
             update(Delivery)
             .where(
                 Delivery.channel_id == cid,
-                Delivery.state == DeliveryState.PENDING,
-                Delivery.due_at < gate,
+                ((Delivery.state == DeliveryState.PENDING) & (Delivery.due_at < gate))
+                | ((Delivery.state == DeliveryState.SENDING) & _lapsed(now)),
             )
-            .values(due_at=gate)
+            .values(
+                state=DeliveryState.PENDING,
+                due_at=gate,
+                held_for=reason,
+                lease_until=None,
+                lease_token=None,
+            )
             .execution_options(synchronize_session=False)
         )
         later[cid] = gate
-        del due[cid]
-    later.update(next_due(session, idle))
-    if idle or gates:
+        due.pop(cid, None)
+    released = [cid for cid in taken if cid not in due]
+    later.update((cid, None) for cid in released if cid not in holds)
+    if released:
         session.execute(
             update(Channel.__table__)
-            .where(among(session, Channel.id, idle + list(gates)), Channel.lease_token == token)
+            .where(among(session, Channel.id, released), Channel.lease_token == token)
             .values(lease_until=None, lease_token=None)
         )
     if not due:
@@ -289,20 +309,17 @@ def claim(
         claims.append(
             Claim(cid, channel.type, token, uuid.uuid4(), [d.id for d in owed], requests, now)
         )
-    # One statement each for the batch: the leases cover every request of the batch timing
-    # out, `concurrency` at a time; the deliveries are being sent.
-    requests = sum(len(c.requests) for c in claims)
-    rounds = -(-requests // settings.concurrency)
-    session.execute(
-        update(Channel)
-        .where(among(session, Channel.id, due), Channel.lease_token == token)
-        .values(lease_until=now + LEASE_MARGIN + timedelta(seconds=settings.timeout * rounds))
-        .execution_options(synchronize_session=False)
-    )
+    # Being sent, each under this push's lease of its own: a worker that dies now leaves them
+    # to whoever holds the channel once it lapses.
     session.execute(
         update(Delivery)
         .where(among(session, Delivery.id, [i for c in claims for i in c.delivery_ids]))
-        .values(state=DeliveryState.SENDING)
+        .values(
+            state=DeliveryState.SENDING,
+            lease_until=lease_until,
+            lease_token=token,
+            held_for=None,
+        )
         .execution_options(synchronize_session=False)
     )
     return claims, later
@@ -327,11 +344,75 @@ def next_due(session: Session, channel_ids) -> dict[uuid.UUID, datetime | None]:
     return {cid: found.get(cid) for cid in channel_ids}
 
 
+def _lapsed(now: datetime):
+    return Delivery.lease_until.is_(None) | (Delivery.lease_until <= now)
+
+
+def _owed(session: Session, channel_ids) -> dict[uuid.UUID, list]:
+    """What each channel owes, oldest message first, at most a push's worth: pending
+    deliveries, and those being sent (by a push whose lease may have lapsed)."""
+    place = (
+        func.row_number()
+        .over(partition_by=Delivery.channel_id, order_by=(Delivery.message_id, Delivery.id))
+        .label("place")
+    )
+    owed = (
+        select(
+            Delivery.id,
+            Delivery.channel_id,
+            Delivery.message_id,
+            Delivery.replays,
+            Delivery.state,
+            Delivery.due_at,
+            Delivery.lease_until,
+            Delivery.held_for,
+            place,
+        )
+        .where(
+            among(session, Delivery.channel_id, channel_ids),
+            Delivery.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)),
+        )
+        .subquery()
+    )
+    found: dict[uuid.UUID, list] = {}
+    for row in session.execute(
+        select(owed).where(owed.c.place <= MAX_PER_PUSH).order_by(owed.c.channel_id, owed.c.place)
+    ):
+        found.setdefault(row.channel_id, []).append(row)
+    return found
+
+
+def _ready(owed: dict[uuid.UUID, list], now: datetime) -> tuple[dict, dict]:
+    """Split what channels owe into what may go now (the oldest deliveries, up to the first
+    that must wait) and, for channels whose oldest must wait, until when and why."""
+    due, waiting = {}, {}
+    for cid, rows in owed.items():
+        ready = []
+        for row in rows:
+            if row.state == DeliveryState.PENDING:
+                if row.due_at <= now:
+                    ready.append(row)
+                    continue
+                until, reason = row.due_at, row.held_for
+            elif row.lease_until is None or row.lease_until <= now:
+                ready.append(row)  # its push died: sent again, under the same key
+                continue
+            else:
+                until, reason = row.lease_until, None  # another push still has it
+            if not ready:
+                waiting[cid] = (until, reason)
+            break
+        if ready:
+            due[cid] = ready
+    return due, waiting
+
+
 def _gates(
     session: Session, channels: list[Channel], chains: dict, now: datetime, settings: PushSettings
-) -> dict[uuid.UUID, datetime]:
+) -> dict[uuid.UUID, tuple[datetime, str]]:
     """The channels that may not push yet, and when they may: after the coalescing window of
-    their last push, under their rate limit, outside quiet hours if customer-facing."""
+    their last push, under their rate limit, outside quiet hours if customer-facing; and
+    which of these holds them longest."""
     if not channels:
         return {}
     recent: dict[uuid.UUID, list] = {}
@@ -352,15 +433,15 @@ def _gates(
     for channel in channels:
         waits = []
         if channel.last_pushed_at and now < channel.last_pushed_at + settings.coalesce_window:
-            waits.append(channel.last_pushed_at + settings.coalesce_window)
+            waits.append((channel.last_pushed_at + settings.coalesce_window, HeldFor.COALESCING))
         limited = rate_limited_until(recent.get(channel.id, []), channel.rate_limit_per_minute, now)
         if limited:
-            waits.append(limited)
+            waits.append((limited, HeldFor.RATE_LIMIT))
         if channel.customer_facing:
             chain = chains[channel.chain_id]
             quiet = quiet_until(now, chain.timezone, chain.quiet_hours_start, chain.quiet_hours_end)
             if quiet:
-                waits.append(quiet)
+                waits.append((quiet, HeldFor.QUIET_HOURS))
         if waits:
             gates[channel.id] = max(waits)
     return gates
@@ -484,8 +565,9 @@ def record(
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> dict[uuid.UUID, datetime | None]:
-    """Keep every attempt in the delivery log, settle the deliveries, release the leases.
-    Returns when each channel next owes something (None: nothing)."""
+    """Keep every attempt in the delivery log, settle the deliveries still claimed under
+    each push's token, release the leases still held. Returns when each channel next owes
+    something (None: nothing)."""
     now = now or utcnow()
     channel_ids = [push.channel_id for push, _ in pushes]
     channels = {
@@ -517,15 +599,11 @@ def record(
             for delivery_id in push.delivery_ids
         ],
     )
-    # A lease that ran out mid-push was handed on by the sweeper: the log keeps what
-    # happened, the state is no longer ours to settle.
-    ours = [
-        (push, result)
-        for push, result in pushes
-        if channels[push.channel_id].lease_token == push.lease_token
-    ]
-    _delivered(session, [(push, result) for push, result in ours if result.delivered], now)
-    failed = [(push, result) for push, result in ours if not result.delivered]
+    # A lease that ran out mid-push may have been taken by another push: the log keeps what
+    # happened; a delivery is settled only while it is still claimed under our token, and
+    # the channel touched only while we still hold it.
+    _delivered(session, [(push, result) for push, result in pushes if result.delivered], now)
+    failed = [(push, result) for push, result in pushes if not result.delivered]
     if failed:
         # The rare path, through the unit of work: back-offs, pauses, notices.
         failing = {
@@ -544,30 +622,45 @@ def record(
                         session, Delivery.id, [i for push, _ in failed for i in push.delivery_ids]
                     ),
                     Delivery.state == DeliveryState.SENDING,
+                    Delivery.lease_token == failed[0][0].lease_token,
                 )
             )
         }
         for push, result in failed:
             owed = [deliveries[i] for i in push.delivery_ids if i in deliveries]
-            _failed(session, failing[push.channel_id], owed, push, result, now, rng)
+            channel = failing[push.channel_id]
+            held = channel.lease_token == push.lease_token
+            _failed(session, channel if held else None, owed, push, result, now, rng)
         session.flush()
-    return next_due(session, [push.channel_id for push, _ in ours])
+    ours = [
+        push.channel_id
+        for push, _ in pushes
+        if channels[push.channel_id].lease_token == push.lease_token
+    ]
+    return next_due(session, ours)
 
 
 def _delivered(session: Session, pushes: list[tuple[Claim, Result]], now: datetime) -> None:
     """The common case, for the whole batch in two statements: delivered, lease released."""
     if not pushes:
         return
+    first = pushes[0][0]  # one claim: one token, one start for all
     session.execute(
         update(Delivery)
         .where(
             among(session, Delivery.id, [i for push, _ in pushes for i in push.delivery_ids]),
             Delivery.state == DeliveryState.SENDING,
+            Delivery.lease_token == first.lease_token,
         )
-        .values(state=DeliveryState.DELIVERED, delivered_at=now, last_error=None)
+        .values(
+            state=DeliveryState.DELIVERED,
+            delivered_at=now,
+            last_error=None,
+            lease_until=None,
+            lease_token=None,
+        )
         .execution_options(synchronize_session=False)
     )
-    first = pushes[0][0]  # one claim: one token, one start for all
     session.execute(
         update(Channel)
         .where(
@@ -585,11 +678,17 @@ def _delivered(session: Session, pushes: list[tuple[Claim, Result]], now: dateti
 
 
 def _failed(session, channel, deliveries, push, result, now, rng) -> None:
-    """A push that did not go through: disable, wait as told, or back off and maybe pause."""
-    channel.lease_until = channel.lease_token = None
-    channel.last_pushed_at = push.started_at
+    """A push that did not go through: disable, wait as told, or back off and maybe pause.
+    `channel` is None when its lease passed to another push meanwhile: only the deliveries
+    still ours are settled then."""
+    for delivery in deliveries:
+        delivery.lease_until = delivery.lease_token = None
+    if channel is not None:
+        channel.lease_until = channel.lease_token = None
+        channel.last_pushed_at = push.started_at
     if result.outcome == "gone":
-        _disable(session, channel, result.error or "The endpoint answered 410 Gone.", now)
+        if channel is not None:
+            _disable(session, channel, result.error or "The endpoint answered 410 Gone.", now)
         for delivery in deliveries:
             delivery.state = DeliveryState.FAILED
             delivery.last_error = result.error
@@ -598,19 +697,23 @@ def _failed(session, channel, deliveries, push, result, now, rng) -> None:
         for delivery in deliveries:
             delivery.state = DeliveryState.PENDING
             delivery.due_at = now + retry_after(result.retry_after)
+            delivery.held_for = HeldFor.RATE_LIMIT
             delivery.last_error = result.error
     else:
-        channel.failing_since = channel.failing_since or push.started_at
+        # One wait for the push: its deliveries go again together, in their order.
+        wait = backoff(max((d.attempts for d in deliveries), default=0) + 1, rng)
+        if result.retry_after:
+            wait = max(wait, retry_after(result.retry_after))
         for delivery in deliveries:
             delivery.attempts += 1
             delivery.state = DeliveryState.PENDING
-            wait = backoff(delivery.attempts, rng)
-            if result.retry_after:
-                wait = max(wait, retry_after(result.retry_after))
             delivery.due_at = now + wait
+            delivery.held_for = HeldFor.BACKOFF
             delivery.last_error = result.error
-        if now - channel.failing_since >= PAUSE_AFTER:
-            _pause(session, channel, now)
+        if channel is not None:
+            channel.failing_since = channel.failing_since or push.started_at
+            if now - channel.failing_since >= PAUSE_AFTER:
+                _pause(session, channel, now)
 
 
 def _disable(session: Session, channel: Channel, reason: str, now: datetime) -> None:
@@ -649,22 +752,98 @@ def push_channels(
     send_many: Callable | None = None,
 ) -> dict[uuid.UUID, datetime | None]:
     """One round of pushes for a batch of channels: claim (one transaction), send (no
-    transaction open; `send_many` may send them side by side), record (one transaction).
-    Returns when each channel should be looked at again (None: not for now)."""
+    transaction open; `send_many` may send them side by side), record (one transaction,
+    retried while the database is away). The leases are renewed until the outcome is
+    recorded. Returns when each channel should be looked at again (None: not for now)."""
     with db.session() as session:
         claims, later = claim(session, channel_ids, settings)
         session.commit()
     if not claims:
         return later
-    send_one = lambda push: send(client, push, settings)  # noqa: E731
-    results = list((send_many or map)(send_one, claims))
-    if on_result:
-        for push, result in zip(claims, results, strict=True):
-            on_result(push.channel_type, result)
-    with db.session() as session:
-        later.update(record(session, list(zip(claims, results, strict=True))))
-        session.commit()
+    with _Renewing(db, claims, settings):
+        send_one = lambda push: send(client, push, settings)  # noqa: E731
+        results = list((send_many or map)(send_one, claims))
+        if on_result:
+            for push, result in zip(claims, results, strict=True):
+                on_result(push.channel_type, result)
+        later.update(record_patiently(db, list(zip(claims, results, strict=True))))
     return later
+
+
+def renew(session: Session, claims: list[Claim], until: datetime) -> None:
+    """Extend a batch's leases, those still its own: its channels' and its deliveries'."""
+    token = claims[0].lease_token
+    session.execute(
+        update(Channel)
+        .where(
+            among(session, Channel.id, [c.channel_id for c in claims]), Channel.lease_token == token
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Delivery)
+        .where(
+            among(session, Delivery.id, [i for c in claims for i in c.delivery_ids]),
+            Delivery.lease_token == token,
+            Delivery.state == DeliveryState.SENDING,
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+class _Renewing:
+    """Renews a batch's leases a few times per lease while its pushes wait for a sending
+    thread, are sent and are recorded; a batch done within a quarter lease costs nothing."""
+
+    def __init__(self, db, claims: list[Claim], settings: PushSettings):
+        self.db, self.claims, self.lease = db, claims, lease_for(settings)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lease-renewal", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.done.wait(self.lease.total_seconds() / 4):
+            try:
+                with self.db.session() as session:
+                    renew(session, self.claims, utcnow() + self.lease)
+                    session.commit()
+            except Exception:
+                log.warning("Could not renew the leases of a push", exc_info=True)
+
+
+# How long a worker keeps trying to record what it sent while the database is away, and the
+# longest wait between two tries. Past this the outcome is lost and the push is sent again
+# (same idempotency key) once its leases lapse.
+RECORD_PATIENCE = timedelta(minutes=2)
+RECORD_RETRY_MAX = 2.0
+
+
+def record_patiently(db, pushes: list[tuple[Claim, Result]]) -> dict[uuid.UUID, datetime | None]:
+    """`record`, committed; tried again with backoff while the database cannot be reached
+    (restarting, failing over), so that the log says what was sent."""
+    deadline = time.monotonic() + RECORD_PATIENCE.total_seconds()
+    wait = 0.1
+    while True:
+        try:
+            with db.session() as session:
+                later = record(session, pushes)
+                session.commit()
+                return later
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + wait > deadline:
+                raise
+            log.warning("Could not record %d pushes; trying again in %.1f s", len(pushes), wait)
+            time.sleep(wait)
+            wait = min(wait * 2, RECORD_RETRY_MAX)
 
 
 @dataclass(frozen=True)
@@ -674,31 +853,25 @@ class Swept:
 
 
 def sweep(session: Session, *, deadline: timedelta, now: datetime | None = None) -> Swept:
-    """Find what lost jobs left behind: outbox rows not done, pushes cut off mid-way
-    (expired leases), deliveries overdue. The caller enqueues jobs for them."""
+    """Find what lost jobs left behind: outbox rows not done, sends cut off mid-way (a
+    delivery's own lease lapsed, whoever holds its channel now), deliveries overdue. The
+    caller enqueues jobs for them."""
     from service.outbox.outbox import overdue
 
     now = now or utcnow()
     outbox_ids = overdue(session, deadline=deadline, now=now)
+    # Back to pending, in their place (message order): the next push of their channel takes
+    # them, paused or not, whatever happened to the lease of the push that sent them.
+    cut_off = session.scalars(
+        update(Delivery)
+        .where(Delivery.state == DeliveryState.SENDING, _lapsed(now))
+        .values(state=DeliveryState.PENDING, due_at=now, lease_until=None, lease_token=None)
+        .returning(Delivery.channel_id)
+        .execution_options(synchronize_session=False)
+    ).all()
     expired = session.scalars(
         select(Channel.id).where(Channel.lease_until.is_not(None), Channel.lease_until < now)
     ).all()
-    if expired:
-        session.execute(
-            update(Delivery)
-            .where(
-                among(session, Delivery.channel_id, expired),
-                Delivery.state == DeliveryState.SENDING,
-            )
-            .values(state=DeliveryState.PENDING, due_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(Channel)
-            .where(among(session, Channel.id, expired), Channel.lease_until < now)
-            .values(lease_until=None, lease_token=None)
-            .execution_options(synchronize_session=False)
-        )
     overdue_channels = session.scalars(
         select(Delivery.channel_id)
         .join(Channel, Channel.id == Delivery.channel_id)
@@ -711,4 +884,4 @@ def sweep(session: Session, *, deadline: timedelta, now: datetime | None = None)
         .distinct()
         .limit(1000)
     ).all()
-    return Swept(outbox_ids, sorted(set(overdue_channels) | set(expired)))
+    return Swept(outbox_ids, sorted(set(overdue_channels) | set(expired) | set(cut_off)))

@@ -53,11 +53,13 @@ _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)\Z")
 
 
 class BlockedUrl(Exception):
-    """A URL outbound pushes may not go to; `reason` is fit to show to the brand."""
+    """A URL outbound pushes may not go to; `reason` is fit to show to the brand.
+    `by_address`: refused for the address it reaches, which the operator may allow."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, by_address: bool = False):
         super().__init__(reason)
         self.reason = reason
+        self.by_address = by_address
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class OutboundPolicy:
                 self.check_address(str(embedded))
         reason = _refusal(ip)
         if reason:
-            raise BlockedUrl(reason)
+            raise BlockedUrl(reason, by_address=True)
 
 
 def _refusal(ip: _Address) -> str | None:
@@ -139,7 +141,11 @@ def validate_channel_url(url: str, policy: OutboundPolicy) -> str:
         for address in addresses:
             policy.check_address(address)
     except BlockedUrl as blocked:
-        raise Invalid.field("url", blocked.reason) from None
+        reason = blocked.reason
+        if blocked.by_address:
+            # Says where the way through is: a receiver of the operator's own network.
+            reason += " (the server's OUTBOUND_ALLOWED_NETWORKS setting can allow a network)"
+        raise Invalid.field("url", reason) from None
     return url
 
 

@@ -4,6 +4,9 @@ receivers on loopback that the tests start and script (answer 500, hold a reques
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -34,6 +37,7 @@ class Answer:
     body: bytes = b'{"errcode":0,"errmsg":"ok"}'
     headers: dict = field(default_factory=dict)
     hold: threading.Event | None = None  # answer only once this is set
+    taken: Received | None = None  # the request it answered
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    arrived_at: float = field(default_factory=time.time)
+    port: int = 0  # the sender's
 
     @property
     def json(self):
@@ -64,26 +70,36 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
+                received = Received(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    port=self.client_address[1],
+                )
                 with receiver.arrived:
-                    receiver.requests.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
+                    receiver.requests.append(received)
                     answer = receiver.answers.pop(0) if receiver.answers else receiver.default
+                    if answer is not receiver.default:
+                        answer.taken = received
                     receiver.arrived.notify_all()
                 if answer.hold is not None:
                     answer.hold.wait(WAIT_SECONDS * 3)
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except OSError:
+                    self.close_connection = True  # the sender is gone (a killed worker)
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None  # senders killed mid-request
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -252,3 +268,39 @@ def later(seconds: float):
 
 def at(moment: datetime):
     return time_machine.travel(moment, tick=True)
+
+
+def start_worker(world: World, log_path, **settings) -> subprocess.Popen:
+    """A real `flask --app wsgi worker` on the world's database and queue, in a process
+    group of its own (with RQ's scheduler); `settings` are environment variables."""
+    config = world.pipeline.config
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(config.instance_path),
+        "QUEUE_NAME": config.queue_name,
+        "OUTBOUND_ALLOWED_NETWORKS": ",".join(config.outbound_allowed_networks),
+        "DELIVERY_TIMEOUT_SECONDS": "30",
+        "SECRET_KEY": "test",
+        **{name: str(value) for name, value in settings.items()},
+    }
+    for name, value in (("DATABASE_URL", config.database_url), ("REDIS_URL", config.redis_url)):
+        if value:
+            env[name] = value
+        else:
+            env.pop(name, None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        env=env,
+        stdout=open(log_path, "a"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_until(condition, seconds: float = WAIT_SECONDS, every: float = 0.05, message=""):
+    """Poll `condition` until it is true; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(message or f"not true within {seconds} s")
+        time.sleep(every)

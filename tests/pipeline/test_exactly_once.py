@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 
 import pytest
@@ -18,7 +17,7 @@ from service.app import create_app
 from service.channels.models import Channel, DeliveryState
 from service.outbox.models import OutboxEvent
 from service.redis_server import redis_binary, wait_until_answering
-from tests.pipeline.conftest import Answer, later, make_world
+from tests.pipeline.conftest import Answer, later, make_world, start_worker
 
 
 def ids(requests):
@@ -104,27 +103,7 @@ def test_two_workers_racing_for_one_outbox_row_push_once(world, receiver):
 
 
 def _worker_process(world, tmp_path):
-    config = world.pipeline.config
-    env = {
-        **os.environ,
-        "INSTANCE_PATH": str(config.instance_path),
-        "QUEUE_NAME": config.queue_name,
-        "OUTBOUND_ALLOWED_NETWORKS": ",".join(config.outbound_allowed_networks),
-        "DELIVERY_TIMEOUT_SECONDS": "30",
-        "SECRET_KEY": "test",
-    }
-    for name, value in (("DATABASE_URL", config.database_url), ("REDIS_URL", config.redis_url)):
-        if value:
-            env[name] = value
-        else:
-            env.pop(name, None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-        env=env,
-        stdout=open(tmp_path / "worker.log", "w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return start_worker(world, tmp_path / "worker.log")
 
 
 def test_a_worker_killed_mid_push_is_followed_by_one_more_push_with_the_same_id(

@@ -3,14 +3,17 @@ scheduling, quiet hours for customer-facing channels."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 
 from service.chain.models import Chain
-from service.channels.models import DeliveryState
-from tests.pipeline.conftest import at, later
+from service.channels.models import Channel, DeliveryState
+from tests.pipeline.conftest import at, later, start_worker, wait_until
 
 
 def test_a_burst_goes_out_as_the_first_event_then_one_push_at_the_window_end(world, receiver):
@@ -92,3 +95,58 @@ def test_no_quiet_hours_when_the_chain_has_none(world, receiver):
         world.report("shipped")
         world.run_jobs()
     assert len(receiver.wait_for(1)) == 1
+
+
+def test_a_coalesced_push_goes_within_a_second_of_its_window_end(world, receiver, tmp_path):
+    """A real worker with RQ's scheduler (a shorter window, the same code): each message
+    that follows a push by a second reaches the receiver at the window's end, not once a
+    sweep finds it."""
+    window = 3.0
+    channel_id = world.add_channel(receiver.url)
+    worker = start_worker(world, tmp_path / "worker.log", COALESCE_WINDOW_SECONDS=window)
+    try:
+        world.report("designed")
+        receiver.wait_for(1)
+        pushed = None
+        for count, milestone in enumerate(["in_production", "quality_checked", "shipped"], 2):
+            wait_until(lambda p=pushed: world.channel(channel_id).last_pushed_at not in (None, p))
+            pushed = world.channel(channel_id).last_pushed_at
+            window_end = pushed.timestamp() + window
+            time.sleep(max(0.0, pushed.timestamp() + 1 - time.time()))  # a second after it
+            world.report(milestone)
+            with receiver.arrived:
+                receiver.arrived.wait_for(lambda n=count: len(receiver.requests) >= n, 30)
+            assert len(receiver.requests) == count, f"{milestone} never arrived"
+            late = receiver.requests[-1].arrived_at - window_end
+            assert -0.1 < late <= 1.0, f"{milestone}: {late:+.2f} s after the window's end"
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+
+
+def test_a_push_the_scheduler_starts_early_is_scheduled_again_not_lost(world, receiver):
+    """RQ's scheduler scores jobs by the whole second: a push due at hh:mm:10.9 may start at
+    hh:mm:10.0, find the window still open and schedule itself again for 10.9. That new
+    schedule must survive the end of the job that made it (RQ deletes finished jobs)."""
+    channel_id = world.add_channel(receiver.url)
+    world.report("designed")
+    world.run_jobs()
+    receiver.wait_for(1)
+    second = datetime.fromtimestamp(int(time.time()) + 2, UTC)
+    with world.session() as session:  # the last push started at hh:mm:ss.9
+        session.execute(
+            update(Channel)
+            .where(Channel.id == channel_id)
+            .values(last_pushed_at=second - timedelta(seconds=0.1))
+        )
+        session.commit()
+    window_end = second + timedelta(seconds=9.9)
+    with at(second - timedelta(seconds=0.05)):
+        world.report("in_production")
+        world.run_jobs()  # held for the window: scheduled for its end
+    with at(window_end - timedelta(seconds=0.85)):
+        world.run_jobs()  # the scheduler moves it a whole second early; still held
+    assert len(receiver.requests) == 1
+    with at(window_end + timedelta(seconds=0.1)):
+        world.run_jobs()  # no sweep: the job it scheduled again does it
+    assert len(receiver.wait_for(2)) == 2

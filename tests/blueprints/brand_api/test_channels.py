@@ -133,7 +133,11 @@ def test_each_type_is_created_with_its_key_masked_and_no_given_secret_echoed(
     assert created["type"] == type_
     assert created["group_id"] == group_id
     assert created["name"] == "Store"
-    assert (created["customer_facing"], created["rate_limit_per_minute"]) == (True, 20)
+    # A brand's callback may reach the customer; a robot posts into a staff group.
+    assert (created["customer_facing"], created["rate_limit_per_minute"]) == (
+        type_ == "webhook",
+        20,
+    )
     assert (created["state"], created["state_reason"]) == ("active", None)
     assert created["failing_since"] is None and created["last_pushed_at"] is None
     if key:
@@ -164,6 +168,19 @@ def test_a_webhook_given_no_secret_gets_one_made_and_shown_this_once(tenant, gro
 def test_the_defaults_can_be_set_on_creation(tenant, group_id):
     created = channel(tenant, group_id, customer_facing=False, rate_limit_per_minute=6000)
     assert (created["customer_facing"], created["rate_limit_per_minute"]) == (False, 6000)
+
+
+def test_a_robot_is_customer_facing_when_told(tenant, group_id):
+    url, _, _ = TYPES["wecom_robot"]
+    created = channel(tenant, group_id, type="wecom_robot", url=url, customer_facing=True)
+    assert created["customer_facing"] is True
+
+
+def test_a_private_url_is_refused_naming_the_setting_that_allows_it(tenant, group_id):
+    error = assert_error(add_channel(tenant, group_id, url="http://10.0.0.1/hook"), 422)
+    [reason] = error["details"]["fields"]["url"]
+    assert "private and loopback addresses are not allowed" in reason
+    assert "OUTBOUND_ALLOWED_NETWORKS" in reason
 
 
 @pytest.mark.parametrize(
@@ -369,6 +386,7 @@ def test_the_delivery_log_is_newest_first_with_each_deliverys_attempts_oldest_fi
     assert [d["message_id"] for d in items] == [third, second, first]
     assert [d["state"] for d in items] == ["pending", "pending", "delivered"]
     assert [d["failures"] for d in items] == [0, 2, 0]
+    assert [(d["held_for"], d["held_until"]) for d in items] == [(None, None)] * 3
     assert items[0]["attempts"] == []
     assert items[1]["last_error"] == "HTTP 500"
     assert [a["id"] for a in items[1]["attempts"]] == [str(failed_once.id), str(timed_out.id)]
@@ -477,6 +495,46 @@ def test_a_paused_channels_delivery_is_not_retried(tenant, hook, message_id, con
     before = database_snapshot(connection)
     assert_error(retry(tenant, hook["id"], failed.id), 409, "channel_not_active")
     assert database_snapshot(connection) == before
+
+
+def test_the_log_says_why_and_until_when_a_delivery_is_held(tenant, shop, group_id, session):
+    made = channel(tenant, group_id)
+    first, second = message_ids(shop, group_id, 2)
+    until = utcnow() + timedelta(hours=7)
+    quiet = owe(session, tenant, made["id"], first, due_at=until, held_for="quiet_hours")
+    owe(session, tenant, made["id"], second, due_at=until, held_for="quiet_hours")
+    items = body(tenant.get(f"{API}/channels/{made['id']}/deliveries"))["items"]
+    assert [d["held_for"] for d in items] == ["quiet_hours", "quiet_hours"]
+    assert items[1]["id"] == str(quiet.id)
+    assert items[1]["held_until"].startswith(until.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+@pytest.mark.parametrize("held_for", ["quiet_hours", "coalescing", "rate_limit"])
+def test_retrying_a_held_delivery_says_when_it_will_go_and_changes_nothing(
+    tenant, hook, message_id, connection, session, held_for
+):
+    until = utcnow() + timedelta(minutes=30)
+    held = owe(session, tenant, hook["id"], message_id, due_at=until, held_for=held_for)
+    before = database_snapshot(connection)
+    error = assert_error(retry(tenant, hook["id"], held.id), 409, "delivery_held")
+    assert error["details"]["held_for"] == held_for
+    assert error["details"]["held_until"].startswith(until.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert until.strftime("%H:%M:%S") in error["message"]
+    assert database_snapshot(connection) == before
+
+
+def test_retrying_a_delivery_in_backoff_sends_it_now_with_those_waiting_behind_it(
+    tenant, shop, group_id, hook, session
+):
+    first, second = message_ids(shop, group_id, 2)
+    until = utcnow() + timedelta(minutes=30)
+    older = owe(session, tenant, hook["id"], first, due_at=until, held_for="backoff", attempts=2)
+    newer = owe(session, tenant, hook["id"], second, due_at=until, held_for="backoff")
+    answer = body(retry(tenant, hook["id"], older.id), 202)
+    assert (answer["state"], answer["held_for"], answer["held_until"]) == ("pending", None, None)
+    for delivery in (older, newer):
+        row = stored(session, Delivery, str(delivery.id))
+        assert (row.held_for, row.due_at <= utcnow()) == (None, True)
 
 
 def test_a_delivery_being_sent_is_not_retried(tenant, hook, message_id, connection, session):

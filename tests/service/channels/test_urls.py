@@ -246,7 +246,12 @@ def test_validate_channel_url_strips_and_names_the_field(no_dns):
     with pytest.raises(Invalid) as invalid:
         validate_channel_url("http://10.0.0.1/", STRICT)
     assert invalid.value.details == {
-        "fields": {"url": ["private and loopback addresses are not allowed"]}
+        "fields": {
+            "url": [
+                "private and loopback addresses are not allowed (the server's "
+                "OUTBOUND_ALLOWED_NETWORKS setting can allow a network)"
+            ]
+        }
     }
     assert invalid.value.status == 422
 
