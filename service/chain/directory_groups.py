@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.chain.models import DirectoryGroup, OrganisationGroup, VisibilityRule
 from service.errors import Conflict, Invalid, no_such
+from service.groups.models import DeliveryGroup, GroupTemplate
 from service.names import BadName, normalise_name
 from service.pagination import Page, paginate
 
@@ -208,11 +209,24 @@ def _starts_with(prefix: str) -> ColumnElement[bool]:
 
 
 def delete_group(session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID) -> None:
-    """Delete a leaf group; its placements and visibility rules go with it."""
+    """Delete a leaf group; its placements, visibility rules and unused template go with it.
+    A template that delivery groups were made from stays, for their moderation reads it: the
+    group is kept too."""
     group = get_group(session, chain_id, group_id)
     has_children = session.scalar(select(func.count()).where(DirectoryGroup.parent_id == group.id))
     if has_children:
         raise Conflict("The directory group has subgroups; delete or move them first.")
+    template_id = session.scalar(
+        select(GroupTemplate.id).where(GroupTemplate.directory_group_id == group.id)
+    )
+    if template_id is not None:
+        if session.scalar(select(DeliveryGroup.id).where(DeliveryGroup.template_id == template_id)):
+            raise Conflict(
+                "Delivery groups were made from this directory group's template, which their "
+                "moderation still reads; the directory group cannot be deleted.",
+                details={"template_id": str(template_id)},
+            )
+        session.execute(delete(GroupTemplate).where(GroupTemplate.id == template_id))
     session.execute(delete(OrganisationGroup).where(OrganisationGroup.group_id == group.id))
     session.execute(
         delete(VisibilityRule).where(

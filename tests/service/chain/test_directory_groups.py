@@ -20,6 +20,9 @@ from service.chain.models import DirectoryGroup, OrganisationGroup, VisibilityRu
 from service.chain.organisations import add_organisation, list_organisations
 from service.chain.visibility import add_rule
 from service.errors import Conflict, Invalid, NotFound
+from service.groups.models import GroupTemplate
+from service.groups.templates import create_template
+from tests.one_order import place_one_order
 
 
 def paths(session, chain_id) -> set[str]:
@@ -382,6 +385,31 @@ def test_delete_group_removes_its_placements_and_rules(session, tree, rows):
     shanghai = by_path(session, tree.id, "Dealers/East/Shanghai")
     delete_group(session, chain_id=tree.id, group_id=shanghai.id)
     assert rows(DirectoryGroup) == len(paths(session, tree.id))
+
+
+def test_delete_group_takes_its_unused_template_with_it(session, tree):
+    south = by_path(session, tree.id, "Dealers/South")
+    template = create_template(session, chain_id=tree.id, directory_group_id=south.id)
+
+    delete_group(session, chain_id=tree.id, group_id=south.id)
+
+    assert "Dealers/South" not in paths(session, tree.id)
+    assert session.get(GroupTemplate, template.id) is None
+
+
+def test_delete_group_whose_template_made_delivery_groups_is_refused(session):
+    one = place_one_order(session, [("Frames", "Sofa frame", 1, None)])
+    east = ensure_path(session, chain_id=one.chain.id, path="Dealers/East")[0]
+    template = create_template(session, chain_id=one.chain.id, directory_group_id=east.id)
+    one.group.template_id = template.id  # a delivery group made from it
+    session.flush()
+
+    with pytest.raises(Conflict) as refused:
+        delete_group(session, chain_id=one.chain.id, group_id=east.id)
+
+    assert refused.value.details == {"template_id": str(template.id)}
+    assert "Dealers/East" in paths(session, one.chain.id)
+    assert session.get(GroupTemplate, template.id) is not None
 
 
 def test_delete_group_of_another_chain_is_not_found(session, tree, rival):
