@@ -27,6 +27,7 @@ CHOOSING_LIMIT = timedelta(minutes=5)
 _SEEN_EVERY = 60
 FAILURES_PER_ACCOUNT = "5 per minute"
 FAILURES_PER_ADDRESS = "20 per minute"
+WINDOW_SECONDS = 60  # of both limits
 
 
 def load_member() -> None:
@@ -97,7 +98,8 @@ def _address_key() -> str:
 
 
 def _too_many(limit):
-    retry_after = max(1, limit.reset_at - int(time.time()))
+    # limits gives the window's end in whole seconds, rounded up: never over the minute.
+    retry_after = min(max(1, limit.reset_at - int(time.time())), WINDOW_SECONDS)
     minutes = -(-retry_after // 60)  # rounded up
     page = render_template(
         "portal/login.html", form=LoginForm(), retry_after=retry_after, minutes=minutes
