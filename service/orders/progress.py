@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from service.db import UTCDateTime, new_id, utcnow
-from service.errors import Invalid, no_such
+from service.errors import FieldErrors, Invalid, no_such
 from service.groups.messages import MAX_TEXT, message_posted
 from service.groups.models import DeliveryGroup, Message
 from service.orders.milestones import LABELS, RANK, order_milestone
@@ -229,23 +229,16 @@ def judge(
 
 
 def _check_dates(locked: Locked, reports: list[Report], now: datetime, field_name) -> None:
-    errors = {
-        field_name(i, name): [reason]
-        for i, report in enumerate(reports)
+    errors = FieldErrors()
+    for i, report in enumerate(reports):
         for name, reason in implausible(
             occurred_at=report.occurred_at,
             eta=report.eta,
             created_at=locked.items[report.work_item_id].created_at,
             now=now,
-        ).items()
-    }
-    if len(errors) == 1:
-        [(name, [reason])] = errors.items()
-        raise Invalid.field(name, reason)
-    if errors:
-        raise Invalid(
-            "Some fields are not valid: " + ", ".join(errors) + ".", details={"fields": errors}
-        )
+        ).items():
+            errors.add(field_name(i, name), reason)
+    errors.raise_any()
 
 
 def _entry(order, item_id, milestone, actor, occurred_at, report, *, late=False) -> dict:
