@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -222,7 +221,7 @@ def chain_import(file: Path, chain_id: uuid.UUID | None, errors_to):
             rows = imports.rows_from_csv(text)
     except DomainError as error:
         raise CommandError(f"{file}: {_one_line(error).message}") from None
-    except (ValueError, RecursionError, csv.Error) as error:
+    except (ValueError, RecursionError) as error:
         # Not JSON (JSONDecodeError is a ValueError), nested past the parser's depth, or a
         # CSV the csv module refuses (a field over its size limit).
         raise CommandError(f"{file}: {error}") from None
@@ -306,7 +305,7 @@ def demo_serve(port: int, web_workers: int):
         ensure_embedded_redis(config.instance_path)  # once, before web and worker race for it
     current_app.extensions["db"].engine.dispose()  # no connection of ours outlives the seed
 
-    def serving(_pids) -> None:
+    def serving() -> None:
         base = f"http://127.0.0.1:{port}"
         click.echo(f"Serving {base}/  API docs: {base}/api/v1/docs  portal: {base}/portal/")
 

@@ -94,10 +94,6 @@ def wait_until_answering(socket_path: Path, timeout: float = START_TIMEOUT_SECON
     return True
 
 
-def embedded_redis_running(instance_path: Path) -> bool:
-    return _answers(embedded_socket(instance_path))
-
-
 def stop_embedded_redis(instance_path: Path, *, unless_in_use: bool = False) -> bool:
     """Stop the embedded server and wait until its process is gone; whether it was stopped.
     With `unless_in_use`, leave it running while another process is connected to it (a

@@ -52,7 +52,7 @@ def supervise(
     commands: dict[str, list[str]],
     *,
     cwd: Path,
-    started: Callable[[dict[str, int]], None] = lambda pids: None,
+    started: Callable[[], None] = lambda: None,
     stop_timeout: float = 15.0,
 ) -> int:
     """Run `commands` until a stop signal arrives or one of them exits; then stop the others.
@@ -68,7 +68,7 @@ def supervise(
             if received:
                 break
             children[name] = subprocess.Popen(argv, cwd=cwd, start_new_session=True)
-        started({name: child.pid for name, child in children.items()})
+        started()
         while not received and all(child.poll() is None for child in children.values()):
             time.sleep(0.1)
         ended = [child.returncode for child in children.values() if child.returncode is not None]
