@@ -19,7 +19,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker, worker_registration
 from rq.scheduler import RQScheduler
-from rq.utils import now, utcformat
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +120,9 @@ class PipelineWorker(SimpleWorker):
             return super().heartbeat(timeout, pipeline)
         # RQ's, in one round trip instead of three, and telling whether Redis still knew
         # the worker: if not (it restarted empty), the worker registers again.
-        timeout = timeout or self.worker_ttl + 60
-        self.last_heartbeat = now()
         try:
             with self.connection.pipeline(transaction=False) as pipe:
-                pipe.hset(self.key, "last_heartbeat", utcformat(self.last_heartbeat))
-                pipe.expire(self.key, timeout)
-                pipe.expire(self.executions_key, timeout)
+                super().heartbeat(timeout, pipe)  # its HSET answers 1 for a new field
                 forgotten = pipe.execute()[0] == 1
             if forgotten:
                 self._register_again()
