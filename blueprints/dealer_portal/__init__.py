@@ -98,9 +98,8 @@ def join(code: str):
                 webhook_secret=secret,
                 webhook_url=progress_url(public_base_url(), organisation.id),
             )
-    refused = error is not None or form.is_submitted()
     return render_template("portal/join.html", form=form, invitation=invitation, error=error), (
-        422 if refused else 200
+        422 if form.is_submitted() else 200
     )
 
 
