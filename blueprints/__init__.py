@@ -15,11 +15,21 @@ def db() -> Session:
     return g.db_session
 
 
+def read_db() -> Session:
+    """The request's read-only session, for what a request reads before it knows whether it
+    will write (an API key, a factory's secrets): on SQLite it never takes the write lock,
+    so a request turned away never holds up one that writes."""
+    if "db_read_session" not in g:
+        g.db_read_session = current_app.extensions["db"].session(read_only=True)
+    return g.db_read_session
+
+
 def close_request_session(_exc: BaseException | None = None) -> None:
     # Closing rolls back whatever the view did not commit: a failed request writes nothing.
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_read_session", "db_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
 
 
 def public_base_url() -> str:
