@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     from blueprints.dealer_portal import bp as dealer_portal
     from blueprints.factory_webhooks import bp as factory_webhooks
     from blueprints.json_bodies import GuardedJSONProvider
+    from blueprints.json_errors import init_json_errors
     from blueprints.metrics import bp as metrics
     from blueprints.rate_limits import init_rate_limits
     from blueprints.web_security import init_web_security
@@ -51,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.teardown_appcontext(close_request_session)
     init_web_security(app, config)
     init_rate_limits(app, config)
+    init_json_errors(app)
     init_brand_api(app)
     app.register_blueprint(dealer_portal)
     app.register_blueprint(factory_webhooks)

@@ -43,6 +43,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime | None:
+    """`value` in UTC, or None when UTC has no such date (9999-12-31T23:00-14:00): the years
+    1-9999 in UTC are what a column, and a Python datetime, can hold."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite stores them naive)."""
 

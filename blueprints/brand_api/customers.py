@@ -8,8 +8,8 @@ from flask.views import MethodView
 from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
-from blueprints.brand_api.errors import ErrorSchema
 from blueprints.brand_api.schemas import columns_of, page_of
+from blueprints.json_errors import ErrorSchema
 from service.customers import customers as service
 from service.customers.handovers import hand_over
 from service.customers.models import Customer

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from blueprints import db, public_base_url
 from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
-from blueprints.factory_webhooks import progress_url
+from blueprints.doors import progress_url
 from service.chain import organisations as service
 from service.chain.models import Organisation, OrganisationKind
 
