@@ -11,7 +11,7 @@ from apispec import BasePlugin
 from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 
-from blueprints import db
+from blueprints import read_db
 from blueprints.doors import API_PREFIX, DOCS_PATH
 from blueprints.json_bodies import MAX_DEPTH
 from blueprints.json_errors import ErrorSchema
@@ -60,7 +60,10 @@ def authenticate() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
-    chain_id = chain_for_api_key(db(), key.strip())
+    # Read-only, and ended before the view begins its own: a write transaction begins only
+    # when a view writes, and a refused key never takes SQLite's write lock.
+    chain_id = chain_for_api_key(read_db(), key.strip())
+    read_db().close()
     if chain_id is None:
         raise Unauthorized("Unknown or revoked API key.")
     g.chain_id = chain_id
