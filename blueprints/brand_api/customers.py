@@ -13,6 +13,7 @@ from blueprints.json_errors import ErrorSchema
 from service.customers import customers as service
 from service.customers.handovers import hand_over
 from service.customers.models import Customer
+from service.db import get_in_chain
 from service.groups.groups import group_of_customer
 
 blp = Blueprint(
@@ -69,7 +70,7 @@ class CustomerById(MethodView):
     @blp.response(200, schemas.Customer)
     def get(self, customer_id: uuid.UUID):
         """Read a customer"""
-        return customer_out(service.get_customer(db(), g.chain_id, customer_id))
+        return customer_out(get_in_chain(db(), Customer, g.chain_id, customer_id))
 
     @blp.arguments(schemas.CustomerUpdate)
     @blp.response(200, schemas.Customer)

@@ -9,6 +9,8 @@ from blueprints import db
 from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain import directory_groups as service
+from service.chain.models import DirectoryGroup
+from service.db import get_in_chain
 
 blp = Blueprint(
     "directory_groups",
@@ -45,7 +47,7 @@ class DirectoryGroupById(MethodView):
     @blp.response(200, schemas.DirectoryGroup)
     def get(self, group_id: uuid.UUID):
         """Read a directory group"""
-        return service.get_group(db(), g.chain_id, group_id)
+        return get_in_chain(db(), DirectoryGroup, g.chain_id, group_id)
 
     @blp.arguments(schemas.DirectoryGroupUpdate)
     @blp.response(200, schemas.DirectoryGroup)

@@ -12,6 +12,8 @@ from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.brand_api.schemas import columns_of
 from service.chain import imports as service
+from service.chain.models import Import
+from service.db import get_in_chain
 from service.errors import DomainError, Invalid, UnsupportedMediaType
 
 blp = Blueprint(
@@ -77,4 +79,4 @@ class Imports(MethodView):
 @blp.response(200, schemas.Import)
 def get_import(import_id: uuid.UUID):
     """Read a past import and its errors"""
-    return service.get_import(db(), g.chain_id, import_id)
+    return get_in_chain(db(), Import, g.chain_id, import_id)

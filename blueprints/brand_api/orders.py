@@ -9,6 +9,7 @@ from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.brand_api.schemas import columns_of, page_of
+from service.db import get_in_chain
 from service.groups.groups import group_of_customer
 from service.orders import orders as service
 from service.orders.models import Order
@@ -56,7 +57,7 @@ class Orders(MethodView):
 @blp.response(200, schemas.Order)
 def get_order(order_id: uuid.UUID):
     """Read an order with its work items and milestone timeline"""
-    return order_out(service.get_order(db(), g.chain_id, order_id))
+    return order_out(get_in_chain(db(), Order, g.chain_id, order_id))
 
 
 @blp.route("/work-items/<uuid:work_item_id>/progress", methods=["POST"])
@@ -74,5 +75,5 @@ def post_progress(data, work_item_id: uuid.UUID):
     item = get_work_item(db(), g.chain_id, work_item_id)
     progress = record_progress(db(), work_item=item, actor="api", **data)
     db().commit()
-    order = service.get_order(db(), g.chain_id, item.order_id)
+    order = get_in_chain(db(), Order, g.chain_id, item.order_id)
     return {"moved": progress.moved, "work_item": item, "order_milestone": order.milestone}

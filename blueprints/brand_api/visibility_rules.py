@@ -9,6 +9,8 @@ from blueprints import db
 from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain import visibility as service
+from service.chain.models import VisibilityRule
+from service.db import get_in_chain
 
 blp = Blueprint(
     "visibility_rules",
@@ -42,7 +44,7 @@ class VisibilityRuleById(MethodView):
     @blp.response(200, schemas.VisibilityRule)
     def get(self, rule_id: uuid.UUID):
         """Read a visibility rule"""
-        return service.get_rule(db(), g.chain_id, rule_id)
+        return get_in_chain(db(), VisibilityRule, g.chain_id, rule_id)
 
     @blp.response(204)
     def delete(self, rule_id: uuid.UUID):

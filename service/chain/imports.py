@@ -32,7 +32,7 @@ from service.chain.models import (
     OrganisationGroup,
 )
 from service.db import new_id, utcnow
-from service.errors import DomainError, Invalid, NotFound
+from service.errors import DomainError, Invalid
 from service.names import BadName, normalise_name
 from service.pagination import Page, paginate
 
@@ -523,13 +523,6 @@ def _emails_taken(
             )
         ).all()
     )
-
-
-def get_import(session: Session, chain_id: uuid.UUID, import_id: uuid.UUID) -> Import:
-    record = session.get(Import, import_id)
-    if record is None or record.chain_id != chain_id:
-        raise NotFound("No such import.")
-    return record
 
 
 def list_imports(

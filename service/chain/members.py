@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.chain.mobiles import normalise_mobile
 from service.chain.models import Member, MemberRole, Organisation
 from service.chain.organisations import get_organisation
-from service.db import utcnow
+from service.db import get_in_chain, utcnow
 from service.errors import Conflict, Invalid, no_such
 from service.pagination import Page, paginate
 
@@ -24,13 +24,8 @@ _UNSET = object()
 def get_member(
     session: Session, chain_id: uuid.UUID, member_id: uuid.UUID, *, field: str | None = None
 ) -> Member:
-    member = session.get(Member, member_id)
-    if (
-        member is None
-        or member.chain_id != chain_id
-        or member.removed_at
-        or member.organisation.removed_at
-    ):
+    member = get_in_chain(session, Member, chain_id, member_id, field)
+    if member.removed_at or member.organisation.removed_at:
         raise no_such("member", field=field)
     return member
 
