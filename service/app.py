@@ -36,7 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.extensions["db"].sessionmaker, lambda ids, counts: pipeline.publish(ids, counts)
     )
 
-    from blueprints import close_request_session
+    from blueprints import close_request_session, commit_request_session
     from blueprints.brand_api import init_brand_api
     from blueprints.dealer_portal import bp as dealer_portal
     from blueprints.factory_webhooks import bp as factory_webhooks
@@ -58,5 +58,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(factory_webhooks)
     app.register_blueprint(metrics)
     register_cli(app)
+    # Registered last, so it runs first of the after-request functions: the others (security
+    # headers) see the answer a failed commit turns into.
+    app.after_request(commit_request_session)
     app.add_url_rule("/", "index", lambda: redirect(url_for("dealer_portal.home")))
     return app

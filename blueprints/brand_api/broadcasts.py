@@ -37,7 +37,6 @@ class Broadcasts(MethodView):
         """Send a message to the groups of the customers with a tag, of a dealer, or all;
         customers over this month's quota are skipped and counted"""
         broadcast = service.send_broadcast(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return broadcast
 
 

@@ -61,7 +61,6 @@ class Customers(MethodView):
         customer over. Nothing changes either way; tags and notes are not compared.
         """
         customer, created = service.add_customer(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return customer_out(customer), 201 if created else 200
 
 
@@ -79,7 +78,6 @@ class CustomerById(MethodView):
         customer = service.update_customer(
             db(), chain_id=g.chain_id, customer_id=customer_id, **data
         )
-        db().commit()
         return customer_out(customer)
 
 
@@ -89,5 +87,4 @@ class CustomerById(MethodView):
 def create_handover(data):
     """Move every customer, group and seat of one member to a colleague, in one step"""
     handover = hand_over(db(), chain_id=g.chain_id, **data)
-    db().commit()
     return handover

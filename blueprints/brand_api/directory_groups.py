@@ -38,7 +38,6 @@ class DirectoryGroups(MethodView):
             group, created = service.ensure_path(db(), chain_id=g.chain_id, path=data["path"])
         else:
             group, created = service.create_group(db(), chain_id=g.chain_id, **data), True
-        db().commit()
         return group, 201 if created else 200
 
 
@@ -61,11 +60,9 @@ class DirectoryGroupById(MethodView):
             parent_id=data.get("parent_id"),
             move="parent_id" in data,
         )
-        db().commit()
         return group
 
     @blp.response(204)
     def delete(self, group_id: uuid.UUID):
         """Delete a group without subgroups; its placements and rules go with it"""
         service.delete_group(db(), chain_id=g.chain_id, group_id=group_id)
-        db().commit()

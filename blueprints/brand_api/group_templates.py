@@ -44,7 +44,6 @@ class GroupTemplates(MethodView):
         what is not given goes back to the defaults.
         """
         template = service.create_template(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return template
 
 
@@ -69,5 +68,4 @@ class GroupTemplateById(MethodView):
         template = service.update_template(
             db(), chain_id=g.chain_id, template_id=template_id, **data
         )
-        db().commit()
         return template

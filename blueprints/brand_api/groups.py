@@ -49,7 +49,6 @@ class GroupById(MethodView):
     def patch(self, data, group_id: uuid.UUID):
         """Rename a group (refused while locked) or lock or unlock its name"""
         group = service.update_group(db(), chain_id=g.chain_id, group_id=group_id, **data)
-        db().commit()
         return group_out(group)
 
 
@@ -64,7 +63,6 @@ def add_member(data, group_id: uuid.UUID):
     see that dealer, as in the shared directory.
     """
     service.add_group_member(db(), chain_id=g.chain_id, group_id=group_id, **data)
-    db().commit()
     return group_out(get_in_chain(db(), DeliveryGroup, g.chain_id, group_id))
 
 
@@ -73,7 +71,6 @@ def add_member(data, group_id: uuid.UUID):
 def remove_member(group_id: uuid.UUID, member_id: uuid.UUID):
     """Take a member's seat away (not the owner's: hand the customer over instead)"""
     service.remove_group_member(db(), chain_id=g.chain_id, group_id=group_id, member_id=member_id)
-    db().commit()
 
 
 @blp.route("/<uuid:group_id>/messages")
@@ -95,7 +92,6 @@ class Messages(MethodView):
         """Post a member's or the customer's message; moderated by the group's template"""
         group = get_in_chain(db(), DeliveryGroup, g.chain_id, group_id)
         stored, created = post_message(db(), group=group, **data)
-        db().commit()
         return {"items": stored}, 201 if created else 200
 
 

@@ -70,7 +70,6 @@ class Imports(MethodView):
         own, a bad row never blocks the others, and re-running a file changes nothing"""
         rows, source = _rows_from_request()
         record, results = service.run_import(db(), chain_id=g.chain_id, rows=rows, source=source)
-        db().commit()
         columns = columns_of(record)
         return {**columns, "results": results}
 

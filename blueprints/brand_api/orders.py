@@ -49,7 +49,6 @@ class Orders(MethodView):
         """Place an order; the customer's first order opens their delivery group"""
         items = [service.ItemRequest(**item) for item in data.pop("items")]
         order, _, created = service.place_order(db(), chain_id=g.chain_id, items=items, **data)
-        db().commit()
         return order_out(order), 201 if created else 200
 
 
@@ -74,6 +73,5 @@ def post_progress(data, work_item_id: uuid.UUID):
     """
     item = get_work_item(db(), g.chain_id, work_item_id)
     progress = record_progress(db(), work_item=item, actor="api", **data)
-    db().commit()
     order = get_in_chain(db(), Order, g.chain_id, item.order_id)
     return {"moved": progress.moved, "work_item": item, "order_milestone": order.milestone}

@@ -35,7 +35,6 @@ class VisibilityRules(MethodView):
     def post(self, data):
         """Let one directory group see another (and everything below each)"""
         rule, created = service.add_rule(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return rule, 201 if created else 200
 
 
@@ -50,4 +49,3 @@ class VisibilityRuleById(MethodView):
     def delete(self, rule_id: uuid.UUID):
         """Delete a visibility rule"""
         service.delete_rule(db(), chain_id=g.chain_id, rule_id=rule_id)
-        db().commit()

@@ -87,10 +87,10 @@ def join(code: str):
                 password=form.password.data,
             )
         except DomainError as failure:
+            # Undo a half-done join (the invitation claimed) before the page reads again.
             db().rollback()
             error = failure
         else:
-            db().commit()
             sign_in.log_in(admin)
             return render_template(
                 "portal/joined.html",

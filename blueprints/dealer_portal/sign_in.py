@@ -122,7 +122,6 @@ def login():
     members = authenticate_member(db(), email=form.email.data, password=form.password.data)
     if not members:
         return render_template("portal/login.html", form=form, wrong=True), 401
-    db().commit()  # a rehashed password, if any
     target = safe_next(request.args.get("next"))
     if len(members) == 1:
         log_in(members[0])
@@ -165,7 +164,6 @@ def logout():
     if FlaskForm().validate_on_submit():  # no fields: checks the CSRF token only
         if g.member is not None:
             end_sessions(db(), g.member)  # a copy of the cookie stops working too
-            db().commit()
         session.clear()
     return redirect(url_for("dealer_portal.login"))
 

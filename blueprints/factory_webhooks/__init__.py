@@ -93,10 +93,8 @@ def progress(factory_id: uuid.UUID):
             events=[Event(**event) for event in loaded["events"]],
             batch=batch,
         )
-    except DomainError as error:
-        db().rollback()  # an unknown work item: Invalid, 422
+    except DomainError as error:  # an unknown work item: Invalid, 422, nothing stored
         return _rejected(error.status, error.code, error.message, error.details)
     if new:
         metrics.count_on_commit(db(), metrics.WEBHOOK_EVENTS_ACCEPTED, len(loaded["events"]))
-    db().commit()
     return jsonify(answer), 202 if new else 200
