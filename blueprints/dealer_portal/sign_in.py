@@ -17,7 +17,7 @@ from blueprints import db
 from blueprints.dealer_portal.forms import LoginForm
 from blueprints.rate_limits import limiter
 from service.chain.chains import get_chain
-from service.chain.members import authenticate_member, end_sessions, get_member
+from service.chain.members import authenticate_member, end_sessions, get_member, normalise_email
 from service.errors import NotFound
 
 IDLE_LIMIT = timedelta(hours=12)
@@ -88,7 +88,7 @@ def _failed(response) -> bool:
 
 
 def _account_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
+    email = normalise_email(request.form.get("email") or "")
     # Hashed: any text makes a valid Redis key, and no address is kept there in clear.
     return "account:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
 

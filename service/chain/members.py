@@ -21,6 +21,11 @@ MIN_PASSWORD_LENGTH = 8
 _UNSET = object()
 
 
+def normalise_email(email: str) -> str:
+    """An e-mail address as it is stored and looked up: one address however it is typed."""
+    return email.strip().lower()
+
+
 def get_member(
     session: Session, chain_id: uuid.UUID, member_id: uuid.UUID, *, field: str | None = None
 ) -> Member:
@@ -69,7 +74,7 @@ def add_member(
         raise Invalid.field("name", "Must not be blank.")
     _check_role(role)
     if email:
-        email = email.strip().lower()
+        email = normalise_email(email)
         _check_email_free(session, chain_id, email)
     member = Member(
         chain_id=chain_id,
@@ -122,7 +127,7 @@ def update_member(
     if mobile is not _UNSET:
         member.mobile = normalise_mobile(mobile) if mobile else None
     if email is not _UNSET:
-        email = email.strip().lower() if email else None
+        email = normalise_email(email) if email else None
         if email:
             _check_email_free(session, chain_id, email, but=member.id)
         member.email = email
@@ -150,7 +155,7 @@ def authenticate_member(session: Session, *, email: str, password: str) -> list[
         select(Member)
         .join(Organisation, Organisation.id == Member.organisation_id)
         .where(
-            Member.email == email.strip().lower(),
+            Member.email == normalise_email(email),
             Member.removed_at.is_(None),
             Member.password_hash.is_not(None),
             Organisation.removed_at.is_(None),

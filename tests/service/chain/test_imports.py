@@ -10,12 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from service.chain.directory_groups import ensure_path
-from service.chain.imports import (
-    list_imports,
-    rows_from_csv,
-    rows_from_json,
-    run_import,
-)
+from service.chain.import_files import rows_from_csv, rows_from_json
+from service.chain.imports import list_imports, run_import
 from service.chain.members import add_member
 from service.chain.models import (
     DirectoryGroup,
