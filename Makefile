@@ -33,9 +33,11 @@ test: install
 		$(BIN)/pytest $(PYTEST_ARGS); \
 	fi
 
+# The layers (pyproject.toml, [tool.importlinter]): arrows point one way.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -49,7 +49,7 @@ from sqlalchemy.engine import make_url
 
 from service.app import create_app
 from service.chain.chains import create_chain
-from service.chain.imports import CSV_COLUMNS, rows_from_csv
+from service.chain.import_files import CSV_COLUMNS, rows_from_csv
 from service.chain.models import (
     DirectoryGroup,
     Import,

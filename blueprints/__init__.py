@@ -3,15 +3,16 @@ render."""
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from sqlalchemy.orm import Session
 
 
 def db() -> Session:
-    """The request's session: one transaction per request, committed by the view at its edge."""
+    """The request's session: one transaction per request, committed at its edge
+    (commit_request_session) when the view answers with success."""
     if "db_session" not in g:
-        read_only = request.method in ("GET", "HEAD", "OPTIONS")
-        g.db_session = current_app.extensions["db"].session(read_only=read_only)
+        g.db_writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        g.db_session = current_app.extensions["db"].session(read_only=not g.db_writes)
     return g.db_session
 
 
@@ -22,6 +23,23 @@ def read_db() -> Session:
     if "db_read_session" not in g:
         g.db_read_session = current_app.extensions["db"].session(read_only=True)
     return g.db_read_session
+
+
+def commit_request_session(response: Response) -> Response:
+    """Commits the request's transaction once the view has answered with success (2xx, 3xx);
+    any other answer leaves it to be rolled back when the session closes, so a refused
+    request writes nothing. A commit that fails is answered as the error it is (a JSON
+    door's 503 for a database away, the portal's error page), as if the view had raised it."""
+    session = g.get("db_session")
+    if session is None or not g.db_writes or response.status_code >= 400:
+        return response
+    try:
+        session.commit()
+    except Exception as error:
+        session.rollback()
+        # No handler (the portal's database errors): raised on, as from a view, to a 500.
+        return current_app.make_response(current_app.handle_user_exception(error))
+    return response
 
 
 def close_request_session(_exc: BaseException | None = None) -> None:

@@ -10,7 +10,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 
 from blueprints import db
-from blueprints.brand_api.errors import DATABASE_ERRORS
+from blueprints.json_errors import DATABASE_ERRORS
 from service import metrics
 from service.outbox.models import OutboxEvent
 

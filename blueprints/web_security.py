@@ -12,6 +12,7 @@ from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from blueprints.doors import DOCS_PATH
 from service.config import Config
 
 # No inline script or style anywhere: pages load their scripts and styles from our static files.
@@ -21,7 +22,6 @@ PAGE_POLICY = (
 )
 # JSON is never a document to render: allow it nothing.
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
-DOCS_PATH = "/api/v1/docs"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 

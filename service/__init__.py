@@ -1,5 +1,3 @@
-"""Chain Collab: the domain, the app factory and its extensions."""
-
-from service.app import create_app
-
-__all__ = ["create_app"]
+"""Chain Collab's domain: models and the logic as plain functions over a session. The app
+factory (service.app), the CLI and the supervisor are its entry points; importing the domain
+imports none of them."""

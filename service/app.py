@@ -36,11 +36,12 @@ def create_app(config: Config | None = None) -> Flask:
         app.extensions["db"].sessionmaker, lambda ids, counts: pipeline.publish(ids, counts)
     )
 
-    from blueprints import close_request_session
+    from blueprints import close_request_session, commit_request_session
     from blueprints.brand_api import init_brand_api
     from blueprints.dealer_portal import bp as dealer_portal
     from blueprints.factory_webhooks import bp as factory_webhooks
     from blueprints.json_bodies import GuardedJSONProvider
+    from blueprints.json_errors import init_json_errors
     from blueprints.metrics import bp as metrics
     from blueprints.rate_limits import init_rate_limits
     from blueprints.web_security import init_web_security
@@ -51,10 +52,14 @@ def create_app(config: Config | None = None) -> Flask:
     app.teardown_appcontext(close_request_session)
     init_web_security(app, config)
     init_rate_limits(app, config)
+    init_json_errors(app)
     init_brand_api(app)
     app.register_blueprint(dealer_portal)
     app.register_blueprint(factory_webhooks)
     app.register_blueprint(metrics)
     register_cli(app)
+    # Registered last, so it runs first of the after-request functions: the others (security
+    # headers) see the answer a failed commit turns into.
+    app.after_request(commit_request_session)
     app.add_url_rule("/", "index", lambda: redirect(url_for("dealer_portal.home")))
     return app

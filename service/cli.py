@@ -15,13 +15,14 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.chain import imports
+from service.chain import import_files, imports
 from service.chain.chains import create_chain, issue_api_key, list_api_keys, revoke_api_key
 from service.chain.models import Chain
 from service.config import PROJECT_ROOT
 from service.errors import DomainError
 from service.groups.archive import FORMATS
 from service.groups.messages import iter_history
+from service.text_files import NotUtf8, utf8_text
 
 
 def _session() -> Session:
@@ -112,10 +113,10 @@ def _read_text(path: Path) -> str:
     except OSError as error:
         raise CommandError(f"{path}: cannot read it: {error.strerror or error}.") from None
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise CommandError(f"{path}: line {line} is not UTF-8; save the file as UTF-8.") from None
+        return utf8_text(raw)
+    except NotUtf8 as error:
+        message = f"{path}: line {error.line} is not UTF-8; save the file as UTF-8."
+        raise CommandError(message) from None
 
 
 def alembic_config(url: str):
@@ -216,9 +217,9 @@ def chain_import(file: Path, chain_id: uuid.UUID | None, errors_to):
     text = _read_text(file)
     try:
         if file.suffix.lower() == ".json":
-            rows = imports.rows_from_json(json.loads(text))
+            rows = import_files.rows_from_json(json.loads(text))
         else:
-            rows = imports.rows_from_csv(text)
+            rows = import_files.rows_from_csv(text)
     except DomainError as error:
         raise CommandError(f"{file}: {_one_line(error).message}") from None
     except (ValueError, RecursionError) as error:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import uuid6
 from sqlalchemy import (
@@ -19,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from service.errors import no_such
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -43,6 +47,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime | None:
+    """`value` in UTC, or None when UTC has no such date (9999-12-31T23:00-14:00): the years
+    1-9999 in UTC are what a column, and a Python datetime, can hold."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite stores them naive)."""
 
@@ -61,6 +74,28 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Row = TypeVar("Row", bound=Base)
+# What a model is called in an answer, where its class name does not say it in words.
+_NOUNS = {"ApiKey": "API key"}
+
+
+def get_in_chain(
+    session: Session, model: type[Row], chain_id: uuid.UUID, id: uuid.UUID, field: str | None = None
+) -> Row:
+    """The row of this chain with this id, or no_such: one chain never sees another's rows,
+    not even that they exist. `field` names the body's or query's field that gave the id (422);
+    without it the URL's path did (404)."""
+    row = session.get(model, id)
+    if row is None or row.chain_id != chain_id:
+        raise no_such(_noun(model), field=field)
+    return row
+
+
+def _noun(model: type) -> str:
+    name = model.__name__
+    return _NOUNS.get(name) or re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
 
 
 def among(session: Session, column, values) -> ColumnElement[bool]:

@@ -11,19 +11,13 @@ from apispec import BasePlugin
 from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 
-from blueprints import db
-from blueprints.brand_api.errors import (
-    DATABASE_ERRORS,
-    ErrorSchema,
-    database_error_response,
-    domain_error_response,
-    http_error_response,
-)
+from blueprints import read_db
+from blueprints.doors import API_PREFIX, DOCS_PATH
 from blueprints.json_bodies import MAX_DEPTH
+from blueprints.json_errors import ErrorSchema
 from service.chain.chains import chain_for_api_key
-from service.errors import DomainError, Unauthorized
+from service.errors import Unauthorized
 
-API_PREFIX = "/api/v1"
 # Swagger UI's assets come from the flask-swagger-ui wheel and are served by us: no CDN.
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 
@@ -58,17 +52,18 @@ class ErrorResponses(BasePlugin):
 class BrandApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
-    def handle_http_exception(self, error):
-        if not request.path.startswith((API_PREFIX, "/webhooks")):
-            return error  # the portal renders its own error pages
-        return http_error_response(error)
+    def _register_error_handlers(self):
+        pass  # the JSON doors' own (blueprints/json_errors.py), registered by create_app
 
 
 def authenticate() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
-    chain_id = chain_for_api_key(db(), key.strip())
+    # Read-only, and ended before the view begins its own: a write transaction begins only
+    # when a view writes, and a refused key never takes SQLite's write lock.
+    chain_id = chain_for_api_key(read_db(), key.strip())
+    read_db().close()
     if chain_id is None:
         raise Unauthorized("Unknown or revoked API key.")
     g.chain_id = chain_id
@@ -98,8 +93,8 @@ def init_brand_api(app: Flask) -> None:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
+        OPENAPI_SWAGGER_UI_PATH=DOCS_PATH.removeprefix(API_PREFIX + "/"),
+        OPENAPI_SWAGGER_UI_URL=f"{DOCS_PATH}/assets/",
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}}},
             "security": [{"apiKey": []}],
@@ -148,20 +143,6 @@ def init_brand_api(app: Flask) -> None:
             module.blp.before_request(authenticate)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
 
-    app.register_error_handler(DomainError, _domain_error)
-    for database_error in DATABASE_ERRORS:
-        app.register_error_handler(database_error, _database_error)
-
-    @app.get(f"{API_PREFIX}/docs/assets/<path:filename>")
+    @app.get(f"{DOCS_PATH}/assets/<path:filename>")
     def swagger_assets(filename: str):
         return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)
-
-
-def _domain_error(error: DomainError):
-    return domain_error_response(error)
-
-
-def _database_error(error: Exception):
-    if not request.path.startswith((API_PREFIX, "/webhooks")):
-        raise error  # the portal renders its own error pages
-    return database_error_response(error)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from blueprints.brand_api.schemas import Text
+from blueprints.fields import Text
 
 
 class BroadcastCreate(ma.Schema):

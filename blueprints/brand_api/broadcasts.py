@@ -10,6 +10,8 @@ from blueprints.brand_api import broadcast_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.brand_api.schemas import PageArgs, page_of
 from service.broadcasts import broadcasts as service
+from service.broadcasts.models import Broadcast
+from service.db import get_in_chain
 
 blp = Blueprint(
     "broadcasts",
@@ -35,7 +37,6 @@ class Broadcasts(MethodView):
         """Send a message to the groups of the customers with a tag, of a dealer, or all;
         customers over this month's quota are skipped and counted"""
         broadcast = service.send_broadcast(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return broadcast
 
 
@@ -43,4 +44,4 @@ class Broadcasts(MethodView):
 @blp.response(200, schemas.Broadcast)
 def get_broadcast(broadcast_id: uuid.UUID):
     """Read a broadcast and how many it reached"""
-    return service.get_broadcast(db(), g.chain_id, broadcast_id)
+    return get_in_chain(db(), Broadcast, g.chain_id, broadcast_id)

@@ -42,5 +42,4 @@ class ChainView(MethodView):
     def patch(self, data):
         """Change the chain's settings"""
         chain = update_chain(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return chain_out(chain)

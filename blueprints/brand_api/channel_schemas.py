@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from blueprints.brand_api.schemas import Name, PageArgs, Text
+from blueprints.brand_api.schemas import Name, PageArgs
+from blueprints.fields import Text
 from service.channels.models import CHANNEL_TYPES, DEFAULT_RATE_LIMIT, DeliveryState
 
 HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A local time as HH:MM.")

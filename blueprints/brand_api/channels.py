@@ -63,7 +63,6 @@ class GroupChannels(MethodView):
         channel, secret = service.create_channel(
             db(), chain_id=g.chain_id, group_id=group_id, policy=_policy(), **data
         )
-        db().commit()
         return _Created(channel, secret)
 
 
@@ -90,7 +89,6 @@ class ChannelById(MethodView):
     def delete(self, channel_id: uuid.UUID):
         """Stop pushing to a channel; its log stays"""
         service.remove_channel(db(), chain_id=g.chain_id, channel_id=channel_id)
-        db().commit()
 
 
 @blp.route("/channels/<uuid:channel_id>/deliveries")

@@ -8,11 +8,12 @@ from flask.views import MethodView
 from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
-from blueprints.brand_api.errors import ErrorSchema
 from blueprints.brand_api.schemas import columns_of, page_of
+from blueprints.json_errors import ErrorSchema
 from service.customers import customers as service
 from service.customers.handovers import hand_over
 from service.customers.models import Customer
+from service.db import get_in_chain
 from service.groups.groups import group_of_customer
 
 blp = Blueprint(
@@ -60,7 +61,6 @@ class Customers(MethodView):
         customer over. Nothing changes either way; tags and notes are not compared.
         """
         customer, created = service.add_customer(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return customer_out(customer), 201 if created else 200
 
 
@@ -69,7 +69,7 @@ class CustomerById(MethodView):
     @blp.response(200, schemas.Customer)
     def get(self, customer_id: uuid.UUID):
         """Read a customer"""
-        return customer_out(service.get_customer(db(), g.chain_id, customer_id))
+        return customer_out(get_in_chain(db(), Customer, g.chain_id, customer_id))
 
     @blp.arguments(schemas.CustomerUpdate)
     @blp.response(200, schemas.Customer)
@@ -78,7 +78,6 @@ class CustomerById(MethodView):
         customer = service.update_customer(
             db(), chain_id=g.chain_id, customer_id=customer_id, **data
         )
-        db().commit()
         return customer_out(customer)
 
 
@@ -88,5 +87,4 @@ class CustomerById(MethodView):
 def create_handover(data):
     """Move every customer, group and seat of one member to a colleague, in one step"""
     handover = hand_over(db(), chain_id=g.chain_id, **data)
-    db().commit()
     return handover

@@ -6,7 +6,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from blueprints.brand_api.schemas import NAME, Mobile, Name, PageArgs, Text, UtcDateTime
+from blueprints.brand_api.schemas import NAME, Mobile, Name, PageArgs
+from blueprints.fields import Text, UtcDateTime
 from service.groups.templates import JOINING_ROLES
 from service.orders.milestones import MILESTONES
 from service.pagination import encode_cursor

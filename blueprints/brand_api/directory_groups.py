@@ -9,6 +9,8 @@ from blueprints import db
 from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain import directory_groups as service
+from service.chain.models import DirectoryGroup
+from service.db import get_in_chain
 
 blp = Blueprint(
     "directory_groups",
@@ -36,7 +38,6 @@ class DirectoryGroups(MethodView):
             group, created = service.ensure_path(db(), chain_id=g.chain_id, path=data["path"])
         else:
             group, created = service.create_group(db(), chain_id=g.chain_id, **data), True
-        db().commit()
         return group, 201 if created else 200
 
 
@@ -45,7 +46,7 @@ class DirectoryGroupById(MethodView):
     @blp.response(200, schemas.DirectoryGroup)
     def get(self, group_id: uuid.UUID):
         """Read a directory group"""
-        return service.get_group(db(), g.chain_id, group_id)
+        return get_in_chain(db(), DirectoryGroup, g.chain_id, group_id)
 
     @blp.arguments(schemas.DirectoryGroupUpdate)
     @blp.response(200, schemas.DirectoryGroup)
@@ -59,11 +60,9 @@ class DirectoryGroupById(MethodView):
             parent_id=data.get("parent_id"),
             move="parent_id" in data,
         )
-        db().commit()
         return group
 
     @blp.response(204)
     def delete(self, group_id: uuid.UUID):
         """Delete a group without subgroups; its placements and rules go with it"""
         service.delete_group(db(), chain_id=g.chain_id, group_id=group_id)
-        db().commit()

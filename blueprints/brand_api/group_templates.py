@@ -9,7 +9,9 @@ from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.brand_api.schemas import PageArgs, page_of
+from service.db import get_in_chain
 from service.groups import templates as service
+from service.groups.models import GroupTemplate
 
 blp = Blueprint(
     "group_templates",
@@ -42,7 +44,6 @@ class GroupTemplates(MethodView):
         what is not given goes back to the defaults.
         """
         template = service.create_template(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return template
 
 
@@ -51,7 +52,7 @@ class GroupTemplateById(MethodView):
     @blp.response(200, schemas.GroupTemplate)
     def get(self, template_id: uuid.UUID):
         """Read a template"""
-        return service.get_template(db(), g.chain_id, template_id)
+        return get_in_chain(db(), GroupTemplate, g.chain_id, template_id)
 
     @blp.arguments(schemas.GroupTemplateUpdate)
     @blp.response(200, schemas.GroupTemplate)
@@ -67,5 +68,4 @@ class GroupTemplateById(MethodView):
         template = service.update_template(
             db(), chain_id=g.chain_id, template_id=template_id, **data
         )
-        db().commit()
         return template

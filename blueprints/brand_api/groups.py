@@ -9,6 +9,7 @@ from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.brand_api.schemas import columns_of, page_of
+from service.db import get_in_chain
 from service.groups import groups as service
 from service.groups.archive import FORMATS, MEDIA_TYPES
 from service.groups.messages import iter_history, list_messages, post_message
@@ -41,14 +42,13 @@ class GroupById(MethodView):
     @blp.response(200, schemas.GroupDetail)
     def get(self, group_id: uuid.UUID):
         """Read a group and who sits in it"""
-        return group_out(service.get_group(db(), g.chain_id, group_id))
+        return group_out(get_in_chain(db(), DeliveryGroup, g.chain_id, group_id))
 
     @blp.arguments(schemas.GroupUpdate)
     @blp.response(200, schemas.GroupDetail)
     def patch(self, data, group_id: uuid.UUID):
         """Rename a group (refused while locked) or lock or unlock its name"""
         group = service.update_group(db(), chain_id=g.chain_id, group_id=group_id, **data)
-        db().commit()
         return group_out(group)
 
 
@@ -63,8 +63,7 @@ def add_member(data, group_id: uuid.UUID):
     see that dealer, as in the shared directory.
     """
     service.add_group_member(db(), chain_id=g.chain_id, group_id=group_id, **data)
-    db().commit()
-    return group_out(service.get_group(db(), g.chain_id, group_id))
+    return group_out(get_in_chain(db(), DeliveryGroup, g.chain_id, group_id))
 
 
 @blp.route("/<uuid:group_id>/members/<uuid:member_id>", methods=["DELETE"])
@@ -72,7 +71,6 @@ def add_member(data, group_id: uuid.UUID):
 def remove_member(group_id: uuid.UUID, member_id: uuid.UUID):
     """Take a member's seat away (not the owner's: hand the customer over instead)"""
     service.remove_group_member(db(), chain_id=g.chain_id, group_id=group_id, member_id=member_id)
-    db().commit()
 
 
 @blp.route("/<uuid:group_id>/messages")
@@ -81,7 +79,7 @@ class Messages(MethodView):
     @blp.response(200, page_of(schemas.Message, "MessagePage"))
     def get(self, args, group_id: uuid.UUID):
         """Messages newest first; or, with `since`, the ones after it, oldest first"""
-        group = service.get_group(db(), g.chain_id, group_id)
+        group = get_in_chain(db(), DeliveryGroup, g.chain_id, group_id)
         page = list_messages(db(), group_id=group.id, **args)
         return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -92,9 +90,8 @@ class Messages(MethodView):
     )
     def post(self, data, group_id: uuid.UUID):
         """Post a member's or the customer's message; moderated by the group's template"""
-        group = service.get_group(db(), g.chain_id, group_id)
+        group = get_in_chain(db(), DeliveryGroup, g.chain_id, group_id)
         stored, created = post_message(db(), group=group, **data)
-        db().commit()
         return {"items": stored}, 201 if created else 200
 
 
@@ -103,7 +100,7 @@ class Messages(MethodView):
 @blp.response(200, description="the whole history, oldest first, streamed")
 def export_messages(args, group_id: uuid.UUID):
     """Stream a group's whole history as JSON lines or CSV"""
-    group = service.get_group(db(), g.chain_id, group_id)
+    group = get_in_chain(db(), DeliveryGroup, g.chain_id, group_id)
     messages = iter_history(db(), chain_id=g.chain_id, group_ids=[group.id])
     body = stream_with_context(FORMATS[args["format"]](messages))
     filename = f"group-{group.id}.{args['format']}"

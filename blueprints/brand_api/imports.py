@@ -12,6 +12,9 @@ from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.brand_api.schemas import columns_of
 from service.chain import imports as service
+from service.chain.import_files import ImportRow, rows_from_csv, rows_from_json
+from service.chain.models import Import
+from service.db import get_in_chain
 from service.errors import DomainError, Invalid, UnsupportedMediaType
 
 blp = Blueprint(
@@ -35,9 +38,9 @@ _REQUEST_BODY = {
 }
 
 
-def _rows_from_request() -> tuple[list[service.ImportRow], str]:
+def _rows_from_request() -> tuple[list[ImportRow], str]:
     if request.mimetype == "text/csv":
-        return service.rows_from_csv(request.get_data()), "api:csv"
+        return rows_from_csv(request.get_data()), "api:csv"
     if not request.is_json:
         raise UnsupportedMediaType("Send application/json ({'organisations': [...]}) or text/csv.")
     try:
@@ -49,7 +52,7 @@ def _rows_from_request() -> tuple[list[service.ImportRow], str]:
         schemas.ImportRequest().load(payload)
     except ValidationError as error:
         raise Invalid("The import is not valid.", details={"fields": error.messages}) from None
-    return service.rows_from_json(payload), "api:json"
+    return rows_from_json(payload), "api:json"
 
 
 @blp.route("")
@@ -68,7 +71,6 @@ class Imports(MethodView):
         own, a bad row never blocks the others, and re-running a file changes nothing"""
         rows, source = _rows_from_request()
         record, results = service.run_import(db(), chain_id=g.chain_id, rows=rows, source=source)
-        db().commit()
         columns = columns_of(record)
         return {**columns, "results": results}
 
@@ -77,4 +79,4 @@ class Imports(MethodView):
 @blp.response(200, schemas.Import)
 def get_import(import_id: uuid.UUID):
     """Read a past import and its errors"""
-    return service.get_import(db(), g.chain_id, import_id)
+    return get_in_chain(db(), Import, g.chain_id, import_id)

@@ -45,5 +45,4 @@ class Invitations(MethodView):
     def post(self, data):
         """Invite a dealer or factory; the code and URL are in this answer only"""
         invitation, code = service.create_invitation(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return invitation_out(invitation, code)

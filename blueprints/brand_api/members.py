@@ -31,7 +31,6 @@ class OrganisationMembers(MethodView):
         member = service.add_member(
             db(), chain_id=g.chain_id, organisation_id=organisation_id, **data
         )
-        db().commit()
         return member
 
 
@@ -47,11 +46,9 @@ class MemberById(MethodView):
     def patch(self, data, member_id: uuid.UUID):
         """Change a member's name, role, mobile or e-mail (null clears mobile or e-mail)"""
         member = service.update_member(db(), chain_id=g.chain_id, member_id=member_id, **data)
-        db().commit()
         return member
 
     @blp.response(204)
     def delete(self, member_id: uuid.UUID):
         """Remove a member"""
         service.remove_member(db(), chain_id=g.chain_id, member_id=member_id)
-        db().commit()

@@ -9,6 +9,7 @@ from blueprints import db
 from blueprints.brand_api import delivery_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.brand_api.schemas import columns_of, page_of
+from service.db import get_in_chain
 from service.groups.groups import group_of_customer
 from service.orders import orders as service
 from service.orders.models import Order
@@ -48,7 +49,6 @@ class Orders(MethodView):
         """Place an order; the customer's first order opens their delivery group"""
         items = [service.ItemRequest(**item) for item in data.pop("items")]
         order, _, created = service.place_order(db(), chain_id=g.chain_id, items=items, **data)
-        db().commit()
         return order_out(order), 201 if created else 200
 
 
@@ -56,7 +56,7 @@ class Orders(MethodView):
 @blp.response(200, schemas.Order)
 def get_order(order_id: uuid.UUID):
     """Read an order with its work items and milestone timeline"""
-    return order_out(service.get_order(db(), g.chain_id, order_id))
+    return order_out(get_in_chain(db(), Order, g.chain_id, order_id))
 
 
 @blp.route("/work-items/<uuid:work_item_id>/progress", methods=["POST"])
@@ -73,6 +73,5 @@ def post_progress(data, work_item_id: uuid.UUID):
     """
     item = get_work_item(db(), g.chain_id, work_item_id)
     progress = record_progress(db(), work_item=item, actor="api", **data)
-    db().commit()
-    order = service.get_order(db(), g.chain_id, item.order_id)
+    order = get_in_chain(db(), Order, g.chain_id, item.order_id)
     return {"moved": progress.moved, "work_item": item, "order_milestone": order.milestone}

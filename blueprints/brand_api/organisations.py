@@ -8,7 +8,7 @@ from flask.views import MethodView
 from blueprints import db, public_base_url
 from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
-from blueprints.factory_webhooks import progress_url
+from blueprints.doors import progress_url
 from service.chain import organisations as service
 from service.chain.models import Organisation, OrganisationKind
 
@@ -50,7 +50,6 @@ class Organisations(MethodView):
     def post(self, data):
         """Add a dealer or factory; a factory's webhook secret is in this answer only"""
         organisation, secret = service.add_organisation(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return organisation_out(organisation, webhook_secret=secret)
 
 
@@ -68,14 +67,12 @@ class OrganisationById(MethodView):
         organisation = service.update_organisation(
             db(), chain_id=g.chain_id, organisation_id=organisation_id, **data
         )
-        db().commit()
         return organisation_out(organisation)
 
     @blp.response(204)
     def delete(self, organisation_id: uuid.UUID):
         """Remove an organisation from the chain"""
         service.remove_organisation(db(), chain_id=g.chain_id, organisation_id=organisation_id)
-        db().commit()
 
 
 @blp.route("/<uuid:organisation_id>/secret:rotate", methods=["POST"])
@@ -85,7 +82,6 @@ def rotate_secret(organisation_id: uuid.UUID):
     secret, previous_until = service.rotate_webhook_secret(
         db(), chain_id=g.chain_id, organisation_id=organisation_id
     )
-    db().commit()
     return {
         "webhook_secret": secret,
         "webhook_url": progress_url(public_base_url(), organisation_id),

@@ -3,34 +3,15 @@ They validate shape only; rules that need the database live in service/."""
 
 from __future__ import annotations
 
-from datetime import UTC
-from typing import ClassVar
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from blueprints.fields import Text
 from service.chain.mobiles import normalise_mobile
 from service.chain.models import MemberRole
 from service.errors import Invalid
 from service.names import INVISIBLE_REASON, BadName, normalise_name
 from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
-
-
-class Text(fields.String):
-    """Text input. NUL is refused here: PostgreSQL cannot store it, and nobody means it."""
-
-    default_error_messages: ClassVar[dict] = {"nul": "Must not contain NUL characters."}
-
-    def __init__(self, *args, strip: bool = False, **kwargs):
-        # strip: judge (and keep) the text without surrounding whitespace, as the domain does.
-        super().__init__(*args, **kwargs)
-        self.strip = strip
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise self.make_error("nul")
-        return text.strip() if self.strip else text
 
 
 class Name(Text):
@@ -63,23 +44,6 @@ class Mobile(Text):
             return normalise_mobile(text)
         except Invalid as error:
             raise ma.ValidationError(error.details["fields"]["mobile"]) from None
-
-
-class UtcDateTime(fields.AwareDateTime):
-    """A date and time with its offset, answered in UTC; refused when its UTC value falls
-    outside the years 1–9999 (9999-12-31T23:59:59-14:00 is in year 10000 in UTC), which no
-    column, and no Python datetime, can hold."""
-
-    default_error_messages: ClassVar[dict] = {
-        "out_of_range": "Out of range: in UTC it must fall within the years 1 to 9999."
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return moment.astimezone(UTC)
-        except OverflowError:
-            raise self.make_error("out_of_range") from None
 
 
 NAME = {"required": True, "validate": validate.Length(min=1, max=200)}

@@ -9,6 +9,8 @@ from blueprints import db
 from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain import visibility as service
+from service.chain.models import VisibilityRule
+from service.db import get_in_chain
 
 blp = Blueprint(
     "visibility_rules",
@@ -33,7 +35,6 @@ class VisibilityRules(MethodView):
     def post(self, data):
         """Let one directory group see another (and everything below each)"""
         rule, created = service.add_rule(db(), chain_id=g.chain_id, **data)
-        db().commit()
         return rule, 201 if created else 200
 
 
@@ -42,10 +43,9 @@ class VisibilityRuleById(MethodView):
     @blp.response(200, schemas.VisibilityRule)
     def get(self, rule_id: uuid.UUID):
         """Read a visibility rule"""
-        return service.get_rule(db(), g.chain_id, rule_id)
+        return get_in_chain(db(), VisibilityRule, g.chain_id, rule_id)
 
     @blp.response(204)
     def delete(self, rule_id: uuid.UUID):
         """Delete a visibility rule"""
         service.delete_rule(db(), chain_id=g.chain_id, rule_id=rule_id)
-        db().commit()

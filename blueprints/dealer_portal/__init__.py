@@ -13,7 +13,7 @@ from blueprints import db, public_base_url
 from blueprints.dealer_portal import sign_in
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
-from blueprints.factory_webhooks import progress_url
+from blueprints.doors import progress_url
 from service.chain.directory import shared_directory
 from service.chain.invitations import accept_invitation, open_invitation
 from service.errors import DomainError
@@ -87,10 +87,10 @@ def join(code: str):
                 password=form.password.data,
             )
         except DomainError as failure:
+            # Undo a half-done join (the invitation claimed) before the page reads again.
             db().rollback()
             error = failure
         else:
-            db().commit()
             sign_in.log_in(admin)
             return render_template(
                 "portal/joined.html",

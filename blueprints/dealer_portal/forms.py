@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
+from service.names import BadName, normalise_name
+
 
 def plain_text(form, field) -> None:
     """Refuse what no person types and what would be stored as garbage: NUL and other control
@@ -15,6 +17,15 @@ def plain_text(form, field) -> None:
     value = field.data or ""
     if any(unicodedata.category(ch) in ("Cc", "Cs") or ch == "\ufffd" for ch in value):
         raise StopValidation(_l("Contains characters that are not text."))
+
+
+def visible_name(form, field) -> None:
+    """A name normalised as the brand API's names are (service.names): NFC, invisible
+    characters removed, whitespace collapsed; refused when nothing visible is left."""
+    try:
+        field.data = normalise_name(field.data or "")
+    except BadName:
+        raise StopValidation(_l("Must contain a visible character.")) from None
 
 
 # Lengths are checked before anything else: a 100 kB password is not worth hashing.
@@ -29,10 +40,11 @@ class LoginForm(FlaskForm):
 
 class JoinForm(FlaskForm):
     organisation_name = StringField(
-        _l("Organisation"), validators=[DataRequired(), Length(max=200), plain_text]
+        _l("Organisation"),
+        validators=[DataRequired(), Length(max=200), plain_text, visible_name],
     )
     admin_name = StringField(
-        _l("Your name"), validators=[DataRequired(), Length(max=200), plain_text]
+        _l("Your name"), validators=[DataRequired(), Length(max=200), plain_text, visible_name]
     )
     admin_email = EmailField(
         _l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, Email()]

@@ -17,7 +17,7 @@ from blueprints import db
 from blueprints.dealer_portal.forms import LoginForm
 from blueprints.rate_limits import limiter
 from service.chain.chains import get_chain
-from service.chain.members import authenticate_member, end_sessions, get_member
+from service.chain.members import authenticate_member, end_sessions, get_member, normalise_email
 from service.errors import NotFound
 
 IDLE_LIMIT = timedelta(hours=12)
@@ -88,7 +88,7 @@ def _failed(response) -> bool:
 
 
 def _account_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
+    email = normalise_email(request.form.get("email") or "")
     # Hashed: any text makes a valid Redis key, and no address is kept there in clear.
     return "account:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -122,7 +122,6 @@ def login():
     members = authenticate_member(db(), email=form.email.data, password=form.password.data)
     if not members:
         return render_template("portal/login.html", form=form, wrong=True), 401
-    db().commit()  # a rehashed password, if any
     target = safe_next(request.args.get("next"))
     if len(members) == 1:
         log_in(members[0])
@@ -165,7 +164,6 @@ def logout():
     if FlaskForm().validate_on_submit():  # no fields: checks the CSRF token only
         if g.member is not None:
             end_sessions(db(), g.member)  # a copy of the cookie stops working too
-            db().commit()
         session.clear()
     return redirect(url_for("dealer_portal.login"))
 

@@ -9,9 +9,10 @@ from flask import Blueprint, jsonify, request
 from marshmallow import fields, validate
 
 from blueprints import db
-from blueprints.brand_api.errors import error_response
-from blueprints.brand_api.schemas import Text, UtcDateTime
+from blueprints.doors import WEBHOOKS_PREFIX
 from blueprints.factory_webhooks.signatures import refusal
+from blueprints.fields import Text, UtcDateTime
+from blueprints.json_errors import error_response
 from blueprints.metrics import redis_client
 from service import metrics
 from service.chain.organisations import factory_webhook_secrets
@@ -19,17 +20,11 @@ from service.errors import DomainError
 from service.orders.milestones import MILESTONES
 from service.progress.reports import Event, record_report
 
-bp = Blueprint("factory_webhooks", __name__, url_prefix="/webhooks")
+bp = Blueprint("factory_webhooks", __name__, url_prefix=WEBHOOKS_PREFIX)
 
-PROGRESS_PATH = "/webhooks/factories/{factory_id}/progress"
 MAX_BODY = 64 * 1024
 MAX_EVENTS = 500
 MAX_WEBHOOK_ID = 200  # the column's width
-
-
-def progress_url(base_url: str, factory_id: uuid.UUID) -> str:
-    """The URL a factory posts its progress events to."""
-    return base_url.rstrip("/") + PROGRESS_PATH.format(factory_id=factory_id)
 
 
 class EventSchema(ma.Schema):
@@ -98,10 +93,8 @@ def progress(factory_id: uuid.UUID):
             events=[Event(**event) for event in loaded["events"]],
             batch=batch,
         )
-    except DomainError as error:
-        db().rollback()  # an unknown work item: Invalid, 422
+    except DomainError as error:  # an unknown work item: Invalid, 422, nothing stored
         return _rejected(error.status, error.code, error.message, error.details)
     if new:
         metrics.count_on_commit(db(), metrics.WEBHOOK_EVENTS_ACCEPTED, len(loaded["events"]))
-    db().commit()
     return jsonify(answer), 202 if new else 200

@@ -208,10 +208,3 @@ def list_broadcasts(
 ) -> Page:
     stmt = select(Broadcast).where(Broadcast.chain_id == chain_id)
     return paginate(session, stmt, Broadcast.id, cursor=cursor, limit=limit, newest_first=True)
-
-
-def get_broadcast(session: Session, chain_id: uuid.UUID, broadcast_id: uuid.UUID) -> Broadcast:
-    broadcast = session.get(Broadcast, broadcast_id)
-    if broadcast is None or broadcast.chain_id != chain_id:
-        raise no_such("broadcast")
-    return broadcast

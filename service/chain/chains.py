@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.chain.models import ApiKey, Chain, Organisation, OrganisationKind
-from service.db import utcnow
-from service.errors import Invalid, NotFound
+from service.db import get_in_chain, utcnow
+from service.errors import Invalid
 from service.groups.templates import default_template
 
 API_KEY_PREFIX = "cck_"
@@ -104,9 +104,7 @@ def list_api_keys(session: Session, chain_id: uuid.UUID) -> list[ApiKey]:
 
 
 def revoke_api_key(session: Session, *, chain_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
-    api_key = session.get(ApiKey, key_id)
-    if api_key is None or api_key.chain_id != chain_id:
-        raise NotFound("No such API key.")
+    api_key = get_in_chain(session, ApiKey, chain_id, key_id)
     session.execute(
         update(ApiKey)
         .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))

@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.chain.models import DirectoryGroup, OrganisationGroup, VisibilityRule
-from service.errors import Conflict, Invalid, no_such
+from service.db import get_in_chain
+from service.errors import Conflict, Invalid
 from service.groups.models import DeliveryGroup, GroupTemplate
 from service.names import BadName, normalise_name
 from service.pagination import Page, paginate
@@ -51,15 +52,6 @@ def _check_fits(path: str, *, field: str) -> None:
         raise Invalid.field(field, f"The path would be longer than {MAX_PATH_LENGTH} characters.")
 
 
-def get_group(
-    session: Session, chain_id: uuid.UUID, group_id: uuid.UUID, *, field: str | None = None
-) -> DirectoryGroup:
-    group = session.get(DirectoryGroup, group_id)
-    if group is None or group.chain_id != chain_id:
-        raise no_such("directory group", field=field)
-    return group
-
-
 def check_groups_exist(
     session: Session, chain_id: uuid.UUID, group_ids: Iterable[uuid.UUID], *, field: str
 ) -> list[uuid.UUID]:
@@ -86,7 +78,11 @@ def create_group(
     session: Session, *, chain_id: uuid.UUID, name: str, parent_id: uuid.UUID | None = None
 ) -> DirectoryGroup:
     name = clean_name(name)
-    parent = get_group(session, chain_id, parent_id, field="parent_id") if parent_id else None
+    parent = (
+        get_in_chain(session, DirectoryGroup, chain_id, parent_id, field="parent_id")
+        if parent_id
+        else None
+    )
     path = f"{parent.path}{SEPARATOR}{name}" if parent else name
     _check_fits(path, field="parent_id" if parent else "name")
     if _find(session, chain_id, path) is not None:
@@ -143,7 +139,7 @@ def list_groups(
 ) -> Page:
     stmt = select(DirectoryGroup).where(DirectoryGroup.chain_id == chain_id)
     if parent_id is not None:
-        get_group(session, chain_id, parent_id, field="parent_id")
+        get_in_chain(session, DirectoryGroup, chain_id, parent_id, field="parent_id")
         stmt = stmt.where(DirectoryGroup.parent_id == parent_id)
     return paginate(session, stmt, DirectoryGroup.id, cursor=cursor, limit=limit)
 
@@ -158,11 +154,13 @@ def update_group(
     move: bool = False,
 ) -> DirectoryGroup:
     """Rename and/or move (`move=True` with parent_id None moves to the root)."""
-    group = get_group(session, chain_id, group_id)
+    group = get_in_chain(session, DirectoryGroup, chain_id, group_id)
     new_name = clean_name(name) if name is not None else group.name
     new_parent_id = parent_id if move else group.parent_id
     parent = (
-        get_group(session, chain_id, new_parent_id, field="parent_id") if new_parent_id else None
+        get_in_chain(session, DirectoryGroup, chain_id, new_parent_id, field="parent_id")
+        if new_parent_id
+        else None
     )
     if parent and (parent.id == group.id or parent.path.startswith(group.path + SEPARATOR)):
         raise Invalid.field("parent_id", "A group cannot be moved under itself.")
@@ -212,7 +210,7 @@ def delete_group(session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID) 
     """Delete a leaf group; its placements, visibility rules and unused template go with it.
     A template that delivery groups were made from stays, for their moderation reads it: the
     group is kept too."""
-    group = get_group(session, chain_id, group_id)
+    group = get_in_chain(session, DirectoryGroup, chain_id, group_id)
     has_children = session.scalar(select(func.count()).where(DirectoryGroup.parent_id == group.id))
     if has_children:
         raise Conflict("The directory group has subgroups; delete or move them first.")

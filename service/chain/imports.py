@@ -9,67 +9,30 @@ reads and bulk inserts: the cost is a few statements per chunk, not per row.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from marshmallow import ValidationError
-from marshmallow.validate import Email
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from service.chain.directory_groups import ensure_path, split_path
-from service.chain.mobiles import normalise_mobile
+from service.chain.directory_groups import ensure_path
+from service.chain.import_files import ImportRow
+from service.chain.import_rows import NUL, RowError, check_member, check_organisation
+from service.chain.members import normalise_email
 from service.chain.models import (
     Import,
     Member,
-    MemberRole,
     Organisation,
     OrganisationGroup,
 )
 from service.db import new_id, utcnow
-from service.errors import DomainError, Invalid, NotFound
-from service.names import BadName, normalise_name
+from service.errors import DomainError
 from service.pagination import Page, paginate
 
 CHUNK = 1000
-KINDS = ("dealer", "factory")
-ROLES = frozenset(MemberRole)
-CSV_REQUIRED = ("custom_id", "kind", "name")
-CSV_COLUMNS = (
-    *CSV_REQUIRED,
-    "groups",
-    "member_name",
-    "member_role",
-    "member_mobile",
-    "member_email",
-)
-_valid_email = Email()
-# PostgreSQL cannot store NUL in text: refuse it as a bad value, not fail on it.
-NUL = "\x00"
-NUL_REASON = "Must not contain NUL characters."
-
-
-@dataclass
-class ImportRow:
-    """One organisation to import. `row` is its position in the file (CSV: its first line);
-    from a CSV file, each member carries its own line number in `_row`."""
-
-    row: int
-    data: dict
-    # Only the CSV reader's `_row`s are ours; in JSON, `_row` is whatever the client sent.
-    from_csv: bool = False
-
-
-class RowError(Exception):
-    def __init__(self, field_name: str, reason: str):
-        super().__init__(reason)
-        self.field = field_name
-        self.reason = reason
 
 
 @dataclass
@@ -84,173 +47,6 @@ class Report:
 
     def count(self, status: str) -> int:
         return sum(1 for result in self.results if result["status"] == status)
-
-
-# Reading files
-
-
-def rows_from_json(payload) -> list[ImportRow]:
-    """`{"organisations": [...]}` or a bare list; row numbers count from 1."""
-    if isinstance(payload, dict):
-        payload = payload.get("organisations")
-    if not isinstance(payload, list):
-        raise Invalid.field("organisations", "Must be a list of organisations.")
-    return [ImportRow(number, entry) for number, entry in enumerate(payload, start=1)]
-
-
-def _csv_text(data: bytes | str) -> str:
-    """A CSV file's text: UTF-8 (a BOM allowed), or a 422 naming the first line that is not."""
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise _bad_file(line, f"Line {line} is not UTF-8 text; save the file as UTF-8.") from None
-
-
-def _bad_file(line: int, reason: str) -> Invalid:
-    return Invalid(reason, details={"line": line, "fields": {"file": [reason]}})
-
-
-def rows_from_csv(data: bytes | str) -> list[ImportRow]:
-    """One line per member; an organisation's columns repeat on each of its lines (an
-    organisation without members has one line with empty member columns). Row numbers are
-    line numbers, the header being line 1. `groups` holds paths separated by ';'."""
-    reader = csv.DictReader(io.StringIO(_csv_text(data)))
-    try:
-        return _rows_of(reader)
-    except csv.Error as error:
-        # A field over csv's size limit (128 KiB), or a file csv cannot read: name the line.
-        # csv counts a line once it has read it whole; the error came from the next one.
-        line = reader.line_num + 1
-        raise _bad_file(line, f"Line {line} cannot be read as CSV: {error}.") from None
-
-
-def _rows_of(reader: csv.DictReader) -> list[ImportRow]:
-    missing = [name for name in CSV_REQUIRED if name not in (reader.fieldnames or [])]
-    if missing:
-        raise Invalid(
-            f"The CSV header lacks {', '.join(missing)}.",
-            details={"fields": {"header": [f"Expected columns: {', '.join(CSV_COLUMNS)}."]}},
-        )
-    by_custom_id: dict[str, ImportRow] = {}
-    rows: list[ImportRow] = []
-    for line in reader:
-        number = reader.line_num
-        line = {key: (value or "").strip() for key, value in line.items() if key}
-        key = line["custom_id"]
-        current = by_custom_id.get(key) if key else None
-        if current is None:
-            groups = [path for path in line.get("groups", "").split(";") if path.strip()]
-            current = ImportRow(
-                number,
-                {"custom_id": key, "kind": line["kind"], "name": line["name"],
-                 "groups": groups, "members": []},
-                from_csv=True,
-            )  # fmt: skip
-            rows.append(current)
-            if key:
-                by_custom_id[key] = current
-        if any(line.get(f"member_{part}") for part in ("name", "role", "mobile", "email")):
-            current.data["members"].append(
-                {
-                    "_row": number,
-                    "name": line.get("member_name", ""),
-                    "role": line.get("member_role", ""),
-                    "mobile": line.get("member_mobile") or None,
-                    "email": line.get("member_email") or None,
-                }
-            )
-    return rows
-
-
-# Checking one row
-
-
-def _name(data: dict, name: str) -> str:
-    """A name, normalised as the API's names are (service.names)."""
-    try:
-        value = normalise_name(_text(data, name, max_length=200))
-    except BadName as error:
-        raise RowError(name, str(error)) from None
-    if len(value) > 200:  # NFC may lengthen it
-        raise RowError(name, "Longer than 200 characters.")
-    return value
-
-
-def _text(data: dict, name: str, *, max_length: int, required: bool = True) -> str | None:
-    value = data.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise RowError(name, "Missing.")
-        return None
-    if not isinstance(value, str):
-        raise RowError(name, "Must be text.")
-    if NUL in value:
-        raise RowError(name, NUL_REASON)
-    value = value.strip()
-    if len(value) > max_length:
-        raise RowError(name, f"Longer than {max_length} characters.")
-    return value
-
-
-def _check_organisation(data) -> dict:
-    if not isinstance(data, dict):
-        raise RowError("_row", "Must be an object.")
-    kind = _text(data, "kind", max_length=16)
-    if kind not in KINDS:
-        raise RowError("kind", "Must be 'dealer' or 'factory'.")
-    groups = data.get("groups") or []
-    if not isinstance(groups, list) or not all(isinstance(path, str) for path in groups):
-        raise RowError("groups", "Must be a list of paths like 'East/Shanghai'.")
-    for path in groups:
-        if NUL in path:
-            raise RowError("groups", NUL_REASON)
-        try:
-            split_path(path)
-        except Invalid as error:
-            raise RowError("groups", error.details["fields"]["path"][0]) from None
-    members = data.get("members") or []
-    if not isinstance(members, list):
-        raise RowError("members", "Must be a list.")
-    return {
-        "custom_id": _text(data, "custom_id", max_length=100),
-        "kind": kind,
-        "name": _name(data, "name"),
-        "groups": list(dict.fromkeys(path.strip().strip("/") for path in groups)),
-        "members": members,
-    }
-
-
-def _check_member(data) -> dict:
-    if not isinstance(data, dict):
-        raise RowError("members", "Each member must be an object.")
-    role = _text(data, "role", max_length=32)
-    if role not in ROLES:
-        raise RowError("role", f"Must be one of: {', '.join(MemberRole)}.")
-    mobile = _text(data, "mobile", max_length=32, required=False)
-    if mobile:
-        try:
-            mobile = normalise_mobile(mobile)
-        except Invalid as error:
-            raise RowError("mobile", error.details["fields"]["mobile"][0]) from None
-    email = _text(data, "email", max_length=254, required=False)
-    if email:
-        email = email.lower()
-        try:
-            _valid_email(email)
-        except ValidationError:
-            raise RowError("email", "Not a valid e-mail address.") from None
-    return {
-        "name": _name(data, "name"),
-        "role": role,
-        "mobile": mobile,
-        "email": email,
-    }
-
-
-# Running an import
 
 
 def run_import(
@@ -306,7 +102,7 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
         # accept) cannot be stored or answered as JSON.
         custom_id = _echo(custom_id) if isinstance(custom_id, str) else None
         try:
-            organisation = _check_organisation(row.data)
+            organisation = check_organisation(row.data)
         except RowError as error:
             report.error(row.row, custom_id, error.field, error.reason)
             report.results.append(_result(row, custom_id, "failed"))
@@ -376,7 +172,7 @@ def _import_chunk(session, chain_id, chunk, report, group_cache, seen_custom_ids
         for position, member_data in enumerate(wanted["members"], start=1):
             member_row = member_data["_row"] if row.from_csv else row.row
             try:
-                member = _check_member(member_data)
+                member = check_member(member_data)
                 email_owner = member["email"] and (
                     taken_emails.get(member["email"]) or emails_in_file.get(member["email"])
                 )
@@ -505,13 +301,13 @@ def _emails_taken(
     """E-mail → id of the live member of this chain who already has it, for the e-mails in
     this chunk (another chain's use of an address is not this chain's business)."""
     emails = {
-        member["email"].strip().lower()
+        normalise_email(member["email"])
         for _, organisation in checked
         for member in organisation["members"]
         if isinstance(member, dict)
         and isinstance(member.get("email"), str)
         and member["email"]
-        and NUL not in member["email"]  # refused by _check_member; PostgreSQL cannot compare it
+        and NUL not in member["email"]  # refused by check_member; PostgreSQL cannot compare it
     }
     if not emails:
         return {}
@@ -523,13 +319,6 @@ def _emails_taken(
             )
         ).all()
     )
-
-
-def get_import(session: Session, chain_id: uuid.UUID, import_id: uuid.UUID) -> Import:
-    record = session.get(Import, import_id)
-    if record is None or record.chain_id != chain_id:
-        raise NotFound("No such import.")
-    return record
 
 
 def list_imports(

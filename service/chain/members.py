@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.chain.mobiles import normalise_mobile
 from service.chain.models import Member, MemberRole, Organisation
 from service.chain.organisations import get_organisation
-from service.db import utcnow
+from service.db import get_in_chain, utcnow
 from service.errors import Conflict, Invalid, no_such
 from service.pagination import Page, paginate
 
@@ -21,16 +21,16 @@ MIN_PASSWORD_LENGTH = 8
 _UNSET = object()
 
 
+def normalise_email(email: str) -> str:
+    """An e-mail address as it is stored and looked up: one address however it is typed."""
+    return email.strip().lower()
+
+
 def get_member(
     session: Session, chain_id: uuid.UUID, member_id: uuid.UUID, *, field: str | None = None
 ) -> Member:
-    member = session.get(Member, member_id)
-    if (
-        member is None
-        or member.chain_id != chain_id
-        or member.removed_at
-        or member.organisation.removed_at
-    ):
+    member = get_in_chain(session, Member, chain_id, member_id, field)
+    if member.removed_at or member.organisation.removed_at:
         raise no_such("member", field=field)
     return member
 
@@ -74,7 +74,7 @@ def add_member(
         raise Invalid.field("name", "Must not be blank.")
     _check_role(role)
     if email:
-        email = email.strip().lower()
+        email = normalise_email(email)
         _check_email_free(session, chain_id, email)
     member = Member(
         chain_id=chain_id,
@@ -127,7 +127,7 @@ def update_member(
     if mobile is not _UNSET:
         member.mobile = normalise_mobile(mobile) if mobile else None
     if email is not _UNSET:
-        email = email.strip().lower() if email else None
+        email = normalise_email(email) if email else None
         if email:
             _check_email_free(session, chain_id, email, but=member.id)
         member.email = email
@@ -155,7 +155,7 @@ def authenticate_member(session: Session, *, email: str, password: str) -> list[
         select(Member)
         .join(Organisation, Organisation.id == Member.organisation_id)
         .where(
-            Member.email == email.strip().lower(),
+            Member.email == normalise_email(email),
             Member.removed_at.is_(None),
             Member.password_hash.is_not(None),
             Organisation.removed_at.is_(None),

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.chain.directory_groups import get_group, in_subtrees, place_organisation
+from service.chain.directory_groups import in_subtrees, place_organisation
 from service.chain.models import (
     DirectoryGroup,
     Member,
@@ -20,7 +20,7 @@ from service.chain.models import (
     OrganisationKind,
     WebhookSecret,
 )
-from service.db import utcnow
+from service.db import get_in_chain, utcnow
 from service.errors import Conflict, Invalid, no_such
 from service.pagination import Page, paginate
 
@@ -35,8 +35,8 @@ def get_organisation(
     *,
     field: str | None = None,
 ) -> Organisation:
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.chain_id != chain_id or organisation.removed_at:
+    organisation = get_in_chain(session, Organisation, chain_id, organisation_id, field)
+    if organisation.removed_at:
         raise no_such("organisation", field=field)
     return organisation
 
@@ -104,7 +104,7 @@ def list_organisations(
         stmt = stmt.where(Organisation.kind == kind)
     if group_id:
         # A group lists the organisations placed in it or anywhere below it.
-        group = get_group(session, chain_id, group_id, field="group_id")
+        group = get_in_chain(session, DirectoryGroup, chain_id, group_id, field="group_id")
         stmt = stmt.where(
             Organisation.id.in_(
                 select(OrganisationGroup.organisation_id)

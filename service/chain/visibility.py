@@ -7,9 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.chain.directory_groups import get_group
-from service.chain.models import VisibilityRule
-from service.errors import NotFound
+from service.chain.models import DirectoryGroup, VisibilityRule
+from service.db import get_in_chain
 from service.pagination import Page, paginate
 
 
@@ -21,8 +20,8 @@ def add_rule(
     visible_group_id: uuid.UUID,
 ) -> tuple[VisibilityRule, bool]:
     """The rule, and whether it is new: adding an existing rule returns it unchanged."""
-    get_group(session, chain_id, viewer_group_id, field="viewer_group_id")
-    get_group(session, chain_id, visible_group_id, field="visible_group_id")
+    get_in_chain(session, DirectoryGroup, chain_id, viewer_group_id, field="viewer_group_id")
+    get_in_chain(session, DirectoryGroup, chain_id, visible_group_id, field="visible_group_id")
     existing = session.scalar(
         select(VisibilityRule).where(
             VisibilityRule.viewer_group_id == viewer_group_id,
@@ -39,13 +38,6 @@ def add_rule(
     return rule, True
 
 
-def get_rule(session: Session, chain_id: uuid.UUID, rule_id: uuid.UUID) -> VisibilityRule:
-    rule = session.get(VisibilityRule, rule_id)
-    if rule is None or rule.chain_id != chain_id:
-        raise NotFound("No such visibility rule.")
-    return rule
-
-
 def list_rules(
     session: Session, *, chain_id: uuid.UUID, cursor: str | None = None, limit: int = 50
 ) -> Page:
@@ -54,5 +46,5 @@ def list_rules(
 
 
 def delete_rule(session: Session, *, chain_id: uuid.UUID, rule_id: uuid.UUID) -> None:
-    session.delete(get_rule(session, chain_id, rule_id))
+    session.delete(get_in_chain(session, VisibilityRule, chain_id, rule_id))
     session.flush()

@@ -20,9 +20,9 @@ from service.channels.models import (
     HeldFor,
 )
 from service.channels.urls import OutboundPolicy, validate_channel_url
-from service.db import utcnow
+from service.db import get_in_chain, utcnow
 from service.errors import Conflict, Invalid, no_such
-from service.groups.groups import get_group
+from service.groups.models import DeliveryGroup
 from service.pagination import Page, paginate
 
 MAX_CHANNELS_PER_GROUP = 10
@@ -47,7 +47,7 @@ def create_channel(
     the secret made for it (shown this once). Unless told, a `webhook` channel is
     customer-facing (a brand's callback may reach the customer) and a robot is not: it posts
     into a staff group, which a customer cannot join."""
-    group = get_group(session, chain_id, group_id)
+    group = get_in_chain(session, DeliveryGroup, chain_id, group_id)
     if type not in CHANNEL_TYPES:
         raise Invalid.field("type", f"One of {', '.join(CHANNEL_TYPES)}.")
     url = validate_channel_url(url, policy)
@@ -78,7 +78,7 @@ def create_channel(
 
 
 def list_channels(session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID) -> list[Channel]:
-    group = get_group(session, chain_id, group_id)
+    group = get_in_chain(session, DeliveryGroup, chain_id, group_id)
     return list(
         session.scalars(
             select(Channel)
@@ -89,8 +89,8 @@ def list_channels(session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID)
 
 
 def get_channel(session: Session, chain_id: uuid.UUID, channel_id: uuid.UUID) -> Channel:
-    channel = session.get(Channel, channel_id)
-    if channel is None or channel.chain_id != chain_id or channel.removed_at:
+    channel = get_in_chain(session, Channel, chain_id, channel_id)
+    if channel.removed_at:
         raise no_such("channel")
     return channel
 

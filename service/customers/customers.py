@@ -15,18 +15,10 @@ from service.chain.mobiles import mask_mobile, normalise_mobile
 from service.chain.models import Member, Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
 from service.customers.models import Customer
-from service.errors import Conflict, Invalid, no_such
+from service.db import get_in_chain
+from service.errors import Conflict, Invalid
 from service.pagination import Page, paginate
 from service.tags import clean_tags
-
-
-def get_customer(
-    session: Session, chain_id: uuid.UUID, customer_id: uuid.UUID, *, field: str | None = None
-) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.chain_id != chain_id:
-        raise no_such("customer", field=field)
-    return customer
 
 
 def dealer_and_owner(
@@ -144,7 +136,7 @@ def update_customer(
     tags: Iterable[str] | None = None,
     notes: str | None = None,
 ) -> Customer:
-    customer = get_customer(session, chain_id, customer_id)
+    customer = get_in_chain(session, Customer, chain_id, customer_id)
     if name is not None:
         if not name.strip():
             raise Invalid.field("name", "Must not be blank.")

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from service.chain.members import get_member
 from service.chain.models import Member
 from service.customers.models import AuditEntry, Customer
-from service.errors import Invalid, no_such
+from service.db import get_in_chain
+from service.errors import Invalid
 from service.groups.messages import post_system_message
 from service.groups.models import DeliveryGroup, GroupMember
 
@@ -33,9 +34,7 @@ def hand_over(
     actor: str = "api",
 ) -> Handover:
     # The giver may have left (been removed) already: their customers must not be stranded.
-    giver = session.get(Member, from_member_id)
-    if giver is None or giver.chain_id != chain_id:
-        raise no_such("member", field="from_member_id")
+    giver = get_in_chain(session, Member, chain_id, from_member_id, field="from_member_id")
     taker = get_member(session, chain_id, to_member_id, field="to_member_id")
     if giver.id == taker.id:
         raise Invalid.field("to_member_id", "Must be someone else.")

@@ -13,20 +13,12 @@ from service.chain.members import get_member
 from service.chain.models import Member, Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
 from service.customers.models import Customer
+from service.db import get_in_chain
 from service.errors import Conflict, Invalid, no_such
 from service.groups.messages import post_system_message
 from service.groups.models import DeliveryGroup, GroupMember
 from service.groups.templates import render, template_for_dealer
 from service.pagination import Page, paginate
-
-
-def get_group(
-    session: Session, chain_id: uuid.UUID, group_id: uuid.UUID, *, field: str | None = None
-) -> DeliveryGroup:
-    group = session.get(DeliveryGroup, group_id)
-    if group is None or group.chain_id != chain_id:
-        raise no_such("delivery group", field=field)
-    return group
 
 
 def group_of_customer(session: Session, customer_id: uuid.UUID) -> DeliveryGroup | None:
@@ -154,7 +146,7 @@ def add_group_member(
 ) -> GroupMember:
     """Seat a member of the chain (a factory coordinator, say) in one group. They see this
     group only; adding them again is a no-op."""
-    group = get_group(session, chain_id, group_id)
+    group = get_in_chain(session, DeliveryGroup, chain_id, group_id)
     member = get_member(session, chain_id, member_id, field="member_id")
     _check_may_join(session, group, member)
     existing = session.scalar(
@@ -208,7 +200,7 @@ def _check_may_join(session: Session, group: DeliveryGroup, member: Member) -> N
 def remove_group_member(
     session: Session, *, chain_id: uuid.UUID, group_id: uuid.UUID, member_id: uuid.UUID
 ) -> None:
-    group = get_group(session, chain_id, group_id)
+    group = get_in_chain(session, DeliveryGroup, chain_id, group_id)
     if member_id == group.owner_member_id:
         raise Conflict(
             "The owner stays in the group; hand the customer over to move them.",
@@ -240,7 +232,7 @@ def update_group(
     rename_locked: bool | None = None,
 ) -> DeliveryGroup:
     """Rename (refused while the group is locked) or lock/unlock renaming."""
-    group = get_group(session, chain_id, group_id)
+    group = get_in_chain(session, DeliveryGroup, chain_id, group_id)
     if rename_locked is not None:
         group.rename_locked = rename_locked
     if name is not None and name.strip() != group.name:

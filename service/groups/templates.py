@@ -8,9 +8,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.chain.directory_groups import get_group
 from service.chain.models import DirectoryGroup, MemberRole, OrganisationGroup
-from service.errors import Conflict, Invalid, no_such
+from service.db import get_in_chain
+from service.errors import Conflict, Invalid
 from service.groups.models import DEFAULT_MEMBER_CAP, GroupTemplate
 from service.pagination import Page, paginate
 
@@ -105,15 +105,6 @@ def _check(values: dict) -> dict:
     return values
 
 
-def get_template(
-    session: Session, chain_id: uuid.UUID, template_id: uuid.UUID, *, field: str | None = None
-) -> GroupTemplate:
-    template = session.get(GroupTemplate, template_id)
-    if template is None or template.chain_id != chain_id:
-        raise no_such("group template", field=field)
-    return template
-
-
 def default_template(session: Session, chain_id: uuid.UUID) -> GroupTemplate:
     """The chain's default template, made from DEFAULTS the first time it is needed."""
     template = session.scalar(
@@ -140,7 +131,7 @@ def create_template(
             setattr(template, key, value)
         session.flush()
         return template
-    get_group(session, chain_id, directory_group_id, field="directory_group_id")
+    get_in_chain(session, DirectoryGroup, chain_id, directory_group_id, field="directory_group_id")
     taken = session.scalar(
         select(GroupTemplate.id).where(GroupTemplate.directory_group_id == directory_group_id)
     )
@@ -158,7 +149,7 @@ def create_template(
 def update_template(
     session: Session, *, chain_id: uuid.UUID, template_id: uuid.UUID, **values
 ) -> GroupTemplate:
-    template = get_template(session, chain_id, template_id)
+    template = get_in_chain(session, GroupTemplate, chain_id, template_id)
     for key, value in _check(values).items():
         setattr(template, key, value)
     session.flush()

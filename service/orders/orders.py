@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from service.chain.models import Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
-from service.customers.customers import get_customer
-from service.db import utcnow
-from service.errors import Conflict, FieldErrors, Invalid, no_such
+from service.customers.models import Customer
+from service.db import get_in_chain, utcnow
+from service.errors import Conflict, FieldErrors, Invalid
 from service.groups.groups import ensure_delivery_group
 from service.groups.models import DeliveryGroup
 from service.orders.milestones import FIRST, RANK
@@ -44,15 +44,6 @@ def _request_hash(customer_id, dealer_id, items: list[ItemRequest]) -> str:
         ],
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
-
-
-def get_order(
-    session: Session, chain_id: uuid.UUID, order_id: uuid.UUID, *, field: str | None = None
-) -> Order:
-    order = session.get(Order, order_id)
-    if order is None or order.chain_id != chain_id:
-        raise no_such("order", field=field)
-    return order
 
 
 def _by_reference(session: Session, chain_id: uuid.UUID, reference: str) -> Order | None:
@@ -83,7 +74,7 @@ def place_order(
         return _repeat(session, existing, request_hash)
     errors = FieldErrors()
     try:
-        customer = get_customer(session, chain_id, customer_id, field="customer_id")
+        customer = get_in_chain(session, Customer, chain_id, customer_id, field="customer_id")
     except Invalid as error:
         errors.absorb(error)
     else:
@@ -224,7 +215,7 @@ def list_orders(
         get_organisation(session, chain_id, dealer_id, field="dealer_id")
         stmt = stmt.where(Order.dealer_id == dealer_id)
     if customer_id:
-        get_customer(session, chain_id, customer_id, field="customer_id")
+        get_in_chain(session, Customer, chain_id, customer_id, field="customer_id")
         stmt = stmt.where(Order.customer_id == customer_id)
     if milestone:
         if milestone not in RANK:

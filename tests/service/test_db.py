@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, exc, insert, select, text
 
-from service.db import UTCDateTime, make_engine, new_id
+from service.chain.chains import create_chain
+from service.chain.models import DirectoryGroup
+from service.db import UTCDateTime, as_utc, get_in_chain, make_engine, new_id
+from service.errors import Invalid, NotFound
 
 
 @pytest.fixture
@@ -88,3 +91,25 @@ def test_new_ids_are_in_creation_order():
 
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_a_row_of_another_chain_is_no_such_row(session):
+    acme, _ = create_chain(session, name="Acme Home")
+    rival, _ = create_chain(session, name="Rival Living")
+    group = DirectoryGroup(chain_id=rival.id, name="East", path="East")
+    session.add(group)
+    session.flush()
+    assert get_in_chain(session, DirectoryGroup, rival.id, group.id) is group
+    with pytest.raises(NotFound, match=r"^No such directory group\.$"):
+        get_in_chain(session, DirectoryGroup, acme.id, group.id)
+    # Named by the body's field, it is the request that is wrong: 422 on that field.
+    with pytest.raises(Invalid) as raised:
+        get_in_chain(session, DirectoryGroup, acme.id, new_id(), field="group_id")
+    assert raised.value.details == {"fields": {"group_id": ["No such directory group."]}}
+
+
+def test_a_moment_beyond_the_years_utc_can_hold_has_no_utc_value():
+    assert as_utc(datetime(2026, 1, 1, 8, tzinfo=timezone(timedelta(hours=8)))) == datetime(
+        2026, 1, 1, tzinfo=UTC
+    )
+    assert as_utc(datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14)))) is None

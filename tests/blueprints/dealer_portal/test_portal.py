@@ -164,6 +164,27 @@ def test_a_join_that_fails_keeps_the_form_and_uses_nothing_up(client, chain, ses
     assert client.get(f"/portal/join/{code}").status_code == 200  # still pending
 
 
+def test_a_join_names_the_organisation_and_its_admin_as_the_api_would(client, chain, session):
+    chain_row, _ = chain
+    _, code = create_invitation(session, chain_id=chain_row.id, kind="dealer")
+    session.commit()
+    data = {
+        "organisation_name": "\u200b\u2066",  # nothing visible
+        "admin_name": "Chen  Jing",
+        "admin_email": "chen.jing@xihu.example",
+        "password": "long enough",
+        "csrf_token": _csrf(client.get(f"/portal/join/{code}")),
+    }
+    refused = client.post(f"/portal/join/{code}", data=data)
+    assert refused.status_code == 422 and "Must contain a visible character." in refused.text
+    data["organisation_name"] = "Xihu\u200b  Store"
+    assert client.post(f"/portal/join/{code}", data=data).status_code == 200
+    organisation = session.query(Organisation).filter_by(name="Xihu Store").one()
+    assert session.query(Member).filter_by(organisation_id=organisation.id).one().name == (
+        "Chen Jing"
+    )
+
+
 def test_an_unknown_invitation_code_is_a_clear_404(client, chain):
     response = client.get("/portal/join/not-a-code")
     assert response.status_code == 404

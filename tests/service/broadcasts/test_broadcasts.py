@@ -11,10 +11,11 @@ import time_machine
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from service.broadcasts.broadcasts import get_broadcast, list_broadcasts, send_broadcast
+from service.broadcasts.broadcasts import list_broadcasts, send_broadcast
 from service.broadcasts.models import Broadcast, BroadcastRecipient
 from service.chain.chains import update_chain
 from service.customers.models import Customer
+from service.db import get_in_chain
 from service.errors import Invalid, NotFound
 from service.groups.groups import ensure_delivery_group, group_of_customer
 from service.groups.messages import MAX_TEXT
@@ -173,7 +174,7 @@ def test_the_broadcast_can_be_read_back_and_listed_newest_first(acme, rival):
     first, second = send(acme, tag="a"), send(acme, tag="b")
     send(rival, all=True)
 
-    assert get_broadcast(acme.session, acme.id, first.id) is first
+    assert get_in_chain(acme.session, Broadcast, acme.id, first.id) is first
     page = list_broadcasts(acme.session, chain_id=acme.id, limit=1)
     assert [b.id for b in page.items] == [second.id]
     rest = list_broadcasts(acme.session, chain_id=acme.id, cursor=page.next_cursor)
@@ -184,9 +185,9 @@ def test_another_chains_broadcast_is_not_found(acme, rival):
     theirs = send(rival, all=True)
 
     with pytest.raises(NotFound):
-        get_broadcast(acme.session, acme.id, theirs.id)
+        get_in_chain(acme.session, Broadcast, acme.id, theirs.id)
     with pytest.raises(NotFound):
-        get_broadcast(acme.session, acme.id, uuid.uuid4())
+        get_in_chain(acme.session, Broadcast, acme.id, uuid.uuid4())
 
 
 # The monthly quota

@@ -11,7 +11,6 @@ from service.chain.directory_groups import (
     create_group,
     delete_group,
     ensure_path,
-    get_group,
     list_groups,
     place_organisation,
     update_group,
@@ -19,6 +18,7 @@ from service.chain.directory_groups import (
 from service.chain.models import DirectoryGroup, OrganisationGroup, VisibilityRule
 from service.chain.organisations import add_organisation, list_organisations
 from service.chain.visibility import add_rule
+from service.db import get_in_chain
 from service.errors import Conflict, Invalid, NotFound
 from service.groups.models import GroupTemplate
 from service.groups.templates import create_template
@@ -129,7 +129,7 @@ def test_longest_allowed_path_can_be_stored(session, acme):
     leaf, _ = ensure_path(session, chain_id=acme.id, path=longest)
     session.expire_all()
 
-    assert get_group(session, acme.id, leaf.id).path == longest
+    assert get_in_chain(session, DirectoryGroup, acme.id, leaf.id).path == longest
 
 
 def test_path_longer_than_the_column_is_refused(session, acme, rows):

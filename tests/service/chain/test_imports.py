@@ -10,21 +10,18 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from service.chain.directory_groups import ensure_path
-from service.chain.imports import (
-    get_import,
-    list_imports,
-    rows_from_csv,
-    rows_from_json,
-    run_import,
-)
+from service.chain.import_files import rows_from_csv, rows_from_json
+from service.chain.imports import list_imports, run_import
 from service.chain.members import add_member
 from service.chain.models import (
     DirectoryGroup,
+    Import,
     Member,
     Organisation,
     OrganisationGroup,
 )
 from service.chain.organisations import add_organisation, remove_organisation
+from service.db import get_in_chain
 from service.errors import Invalid, NotFound
 
 GOOD = [
@@ -437,9 +434,9 @@ def test_imports_are_kept_per_chain(session, acme, rival):
     record, _ = run(session, acme, GOOD, source="dealers.json")
     run(session, rival, [{**GOOD[2]}])
 
-    assert get_import(session, acme.id, record.id).source == "dealers.json"
+    assert get_in_chain(session, Import, acme.id, record.id).source == "dealers.json"
     with pytest.raises(NotFound):
-        get_import(session, rival.id, record.id)
+        get_in_chain(session, Import, rival.id, record.id)
     assert [item.id for item in list_imports(session, chain_id=acme.id).items] == [record.id]
     assert organisation(session, rival, "F-1").chain_id == rival.id
 

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from service.customers.customers import (
     add_customer,
-    get_customer,
     list_customers,
     shown_mobile,
     update_customer,
 )
 from service.customers.models import Customer
+from service.db import get_in_chain
 from service.errors import Conflict, Invalid, NotFound
 from tests.service.customers.chain_world import race
 
@@ -187,12 +187,12 @@ def test_customer_of_another_chain_is_not_found(session, acme, rival):
     theirs, _ = add(rival)
 
     with pytest.raises(NotFound):
-        get_customer(session, acme.id, theirs.id)
+        get_in_chain(session, Customer, acme.id, theirs.id)
     with pytest.raises(Invalid) as raised:
-        get_customer(session, acme.id, theirs.id, field="customer_id")
+        get_in_chain(session, Customer, acme.id, theirs.id, field="customer_id")
     assert list(raised.value.details["fields"]) == ["customer_id"]
     with pytest.raises(NotFound):
-        get_customer(session, acme.id, uuid.uuid4())
+        get_in_chain(session, Customer, acme.id, uuid.uuid4())
 
 
 def test_mobile_cannot_be_changed_to_another_customers(acme):

@@ -14,11 +14,11 @@ from service.chain.members import add_member
 from service.chain.organisations import update_organisation
 from service.chain.visibility import add_rule
 from service.customers.customers import add_customer
+from service.db import get_in_chain
 from service.errors import Conflict, Invalid, NotFound
 from service.groups.groups import (
     add_group_member,
     ensure_delivery_group,
-    get_group,
     is_seated,
     list_groups,
     remove_group_member,
@@ -354,7 +354,7 @@ def test_groups_of_another_chain_are_not_found(acme, rival):
     _, theirs = rival.order(rival.customer())
 
     with pytest.raises(NotFound):
-        get_group(acme.session, acme.id, theirs.id)
+        get_in_chain(acme.session, DeliveryGroup, acme.id, theirs.id)
     with pytest.raises(NotFound):
         add_group_member(
             acme.session, chain_id=acme.id, group_id=theirs.id, member_id=acme.coordinator.id

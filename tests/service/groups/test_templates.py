@@ -10,6 +10,7 @@ from sqlalchemy import select
 from service.chain.chains import create_chain
 from service.chain.directory_groups import ensure_path
 from service.chain.organisations import update_organisation
+from service.db import get_in_chain
 from service.errors import Conflict, Invalid, NotFound
 from service.groups.groups import seats
 from service.groups.messages import list_messages, post_message
@@ -20,7 +21,6 @@ from service.groups.templates import (
     NEW_GROUP_SETTINGS,
     create_template,
     default_template,
-    get_template,
     list_templates,
     template_for_dealer,
     update_template,
@@ -149,7 +149,9 @@ def test_templates_of_another_chain_never_apply(acme, rival):
         create_template(acme.session, chain_id=acme.id, directory_group_id=theirs.id)
     assert list(raised.value.details["fields"]) == ["directory_group_id"]
     with pytest.raises(NotFound):
-        get_template(acme.session, acme.id, default_template(rival.session, rival.id).id)
+        get_in_chain(
+            acme.session, GroupTemplate, acme.id, default_template(rival.session, rival.id).id
+        )
     assert rival.id not in {
         t.chain_id for t in list_templates(acme.session, chain_id=acme.id).items
     }

@@ -8,10 +8,11 @@ import uuid
 import pytest
 
 from service.chain.organisations import remove_organisation
+from service.db import get_in_chain
 from service.errors import Conflict, Invalid, NotFound
 from service.groups.models import DeliveryGroup, GroupMember, Message
 from service.orders.models import Order, TimelineEntry, WorkItem
-from service.orders.orders import ItemRequest, get_order, list_orders, place_order, timeline
+from service.orders.orders import ItemRequest, list_orders, place_order, timeline
 from service.outbox.models import OutboxEvent
 
 
@@ -238,8 +239,8 @@ def test_order_of_another_chain_is_not_found(acme, rival):
     theirs, _, _ = place(rival, rival.customer())
 
     with pytest.raises(NotFound):
-        get_order(acme.session, acme.id, theirs.id)
-    assert get_order(rival.session, rival.id, theirs.id).id == theirs.id
+        get_in_chain(acme.session, Order, acme.id, theirs.id)
+    assert get_in_chain(rival.session, Order, rival.id, theirs.id).id == theirs.id
 
 
 # --- Lists ---

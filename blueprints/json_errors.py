@@ -1,15 +1,18 @@
-"""One error format for every JSON door: {"error": {"code", "message", "details"}}."""
+"""One error format for every JSON door (the brand API, the factories' webhooks):
+{"error": {"code", "message", "details"}}, and the handlers that answer with it, registered
+by the app factory. The portal renders the same errors as pages."""
 
 from __future__ import annotations
 
 import logging
 
 import marshmallow as ma
-from flask import jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from blueprints.doors import is_json_door
 from service.errors import DomainError, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -133,3 +136,22 @@ def database_error_response(error: Exception):
         f"The database is not available; try again in {DATABASE_RETRY_AFTER_SECONDS} seconds.",
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
+
+
+def init_json_errors(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DomainError, domain_error_response)
+    for database_error in DATABASE_ERRORS:
+        app.register_error_handler(database_error, _database_error)
+
+
+def _http_error(error: HTTPException):
+    if not is_json_door(request.path):
+        return error  # the portal renders its own error pages
+    return http_error_response(error)
+
+
+def _database_error(error: Exception):
+    if not is_json_door(request.path):
+        raise error  # the portal renders its own error pages
+    return database_error_response(error)

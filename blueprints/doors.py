@@ -1,0 +1,23 @@
+"""Where each door is mounted: what the modules shared by the doors need to tell them apart
+(the JSON doors' errors, the docs page's policy) or to link to one (a factory's webhook URL),
+without a door importing another."""
+
+from __future__ import annotations
+
+import uuid
+
+API_PREFIX = "/api/v1"
+DOCS_PATH = f"{API_PREFIX}/docs"
+WEBHOOKS_PREFIX = "/webhooks"
+PROGRESS_PATH = WEBHOOKS_PREFIX + "/factories/{factory_id}/progress"
+
+
+def is_json_door(path: str) -> bool:
+    """Whether a request's path belongs to a door that answers in JSON (the brand API, the
+    factories' webhooks); the portal answers with pages."""
+    return path.startswith((API_PREFIX, WEBHOOKS_PREFIX))
+
+
+def progress_url(base_url: str, factory_id: uuid.UUID) -> str:
+    """The URL a factory posts its progress events to."""
+    return base_url.rstrip("/") + PROGRESS_PATH.format(factory_id=factory_id)
