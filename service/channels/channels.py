@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.channels import formats
 from service.channels.models import (
     CHANNEL_TYPES,
     DEFAULT_RATE_LIMIT,
@@ -23,6 +22,7 @@ from service.channels.urls import OutboundPolicy, validate_channel_url
 from service.db import utcnow
 from service.errors import Conflict, Invalid, no_such
 from service.groups.groups import get_group
+from service.notify import formats
 from service.pagination import Page, paginate
 
 MAX_CHANNELS_PER_GROUP = 10
