@@ -11,7 +11,7 @@ from apispec import BasePlugin
 from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 
-from blueprints import db
+from blueprints import read_db
 from blueprints.brand_api.errors import (
     DATABASE_ERRORS,
     ErrorSchema,
@@ -68,7 +68,10 @@ def authenticate() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
-    chain_id = chain_for_api_key(db(), key.strip())
+    session = read_db()
+    chain_id = chain_for_api_key(session, key.strip())
+    # Read and done: no transaction of it stays open beside the view's own.
+    session.rollback()
     if chain_id is None:
         raise Unauthorized("Unknown or revoked API key.")
     g.chain_id = chain_id
