@@ -1,3 +1,3 @@
-from service import create_app
+from service.app import create_app
 
 app = create_app()
