@@ -91,14 +91,15 @@ from service.chain.models import Chain
 from service.chain.organisations import add_organisation
 from service.channels.channels import create_channel
 from service.channels.models import Channel, Delivery, DeliveryState
+from service.channels.urls import validate_channel_url
 from service.cli import alembic_config
 from service.config import Config
 from service.customers.customers import add_customer
 from service.groups.models import Message
+from service.notify.models import OutboxEvent
 from service.orders.milestones import MILESTONES
 from service.orders.models import Order, TimelineEntry, WorkItem
 from service.orders.orders import ItemRequest, place_order
-from service.outbox.models import OutboxEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -187,8 +188,8 @@ def _customer_with_order(session, chain_id, n, dealer, factory_id, receiver_url,
         reference=f"SO-{n:06d}", items=[ItemRequest(factory_id, "衣柜 wardrobe", 1)],
     )  # fmt: skip
     create_channel(
-        session, chain_id=chain_id, group_id=group.id, type="wecom_robot", url=receiver_url,
-        policy=policy, customer_facing=False,
+        session, chain_id=chain_id, group_id=group.id, type="wecom_robot",
+        url=validate_channel_url(receiver_url, policy), customer_facing=False,
     )  # fmt: skip
     return order
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from blueprints import db
 from blueprints.json_errors import DATABASE_ERRORS
 from service import metrics
-from service.outbox.models import OutboxEvent
+from service.notify.models import OutboxEvent
 
 log = logging.getLogger(__name__)
 

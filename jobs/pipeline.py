@@ -1,8 +1,9 @@
 """The notification pipeline's jobs: drain the outbox (plan deliveries, push them), plan
 given rows, push a channel, sweep.
 
-A job runs with the app that enqueued it in mind: inside `flask --app wsgi worker` it uses
-that app; under a bare `rq worker` it builds one from the environment, once per process.
+A job runs with the pipeline of the app that enqueued it in mind: inside `flask --app wsgi
+worker` it uses that app's; under a bare `rq worker` it builds one from the environment, once
+per process (never the app: the app factory is a layer above the jobs).
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
-from flask import Flask, current_app, has_app_context
+from flask import current_app, has_app_context
 
+from jobs.pushes import push_channels
 from jobs.queues import enqueue_drain, enqueue_plan, enqueue_push, pipeline_queue
 from service import metrics
-from service.channels.pushing import PushSettings, plan, push_channels, sweep
 from service.channels.urls import OutboundPolicy
+from service.config import Config
+from service.db import Database
+from service.notify.outbox import publish_after_commit
+from service.notify.planning import plan
+from service.notify.sending import PushSettings
+from service.notify.sweeping import sweep
+from service.redis_server import RedisHandle
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +48,18 @@ DRAIN_BUDGET_SECONDS = 30
 
 
 class Pipeline:
-    """What the pipeline needs from the app: database, queue, push settings, HTTP client.
-    Kept in app.extensions["pipeline"]; everything is made on first use."""
+    """What the pipeline needs: database, queue, push settings, HTTP client. Kept in
+    app.extensions["pipeline"]; everything is made on first use."""
 
-    def __init__(self, config, db, redis):
+    @classmethod
+    def wired(cls, config: Config, db: Database, redis: RedisHandle) -> Pipeline:
+        """The pipeline over this database and Redis, told of every commit of its sessions:
+        outbox rows go on the queue when, and only when, their transaction commits."""
+        pipeline = cls(config, db, redis)
+        publish_after_commit(db.sessionmaker, lambda ids, counts: pipeline.publish(ids, counts))
+        return pipeline
+
+    def __init__(self, config: Config, db: Database, redis: RedisHandle):
         self.config = config
         self.db = db
         self.redis = redis
@@ -175,18 +191,19 @@ class Pipeline:
         return len(swept.outbox_ids), len(swept.channel_ids)
 
 
-_app_for_bare_rq: Flask | None = None
+_pipeline_for_bare_rq: Pipeline | None = None
 
 
 def _pipeline() -> Pipeline:
-    global _app_for_bare_rq
+    global _pipeline_for_bare_rq
     if has_app_context():
         return current_app.extensions["pipeline"]
-    if _app_for_bare_rq is None:
-        from service.app import create_app
-
-        _app_for_bare_rq = create_app()
-    return _app_for_bare_rq.extensions["pipeline"]
+    if _pipeline_for_bare_rq is None:
+        config = Config.from_env()
+        _pipeline_for_bare_rq = Pipeline.wired(
+            config, Database(config.sqlalchemy_url), RedisHandle(config)
+        )
+    return _pipeline_for_bare_rq
 
 
 def drain() -> None:

@@ -11,6 +11,7 @@ carries on, and the scheduler process rides out the outage instead of dying with
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -28,47 +29,55 @@ FIRST_WAIT_SECONDS = 0.25
 MAX_WAIT_SECONDS = 5.0
 
 
+def rides_out_redis(then: str, doing: str):
+    """A step of RQ's loops that Redis being away must not end: on a connection error the
+    step returns what its object's method `then(error, doing)` returns."""
+
+    def decorate(step):
+        @functools.wraps(step)
+        def riding_out(self, *args, **kwargs):
+            try:
+                return step(self, *args, **kwargs)
+            except REDIS_ERRORS as error:
+                return getattr(self, then)(error, doing)
+
+        return riding_out
+
+    return decorate
+
+
 class PipelineScheduler(RQScheduler):
     """RQ's scheduler, whose process lives through Redis outages: a step that finds Redis
     away is tried again at the next tick (its locks are re-acquired or given up by its
-    heartbeat once Redis is back). RQ's own dies, and its worker restarts it only at its
-    next maintenance, ten minutes later: pushes due meanwhile would wait that long."""
+    heartbeat once Redis is back; at a stop, its locks and its entry expire on their own).
+    RQ's own dies, and its worker restarts it only at its next maintenance, ten minutes
+    later: pushes due meanwhile would wait that long."""
 
+    @rides_out_redis("_redis_away", "acquiring locks")
     def acquire_locks(self, auto_start=False):
-        try:
-            return super().acquire_locks(auto_start)
-        except REDIS_ERRORS as error:
-            self._redis_away(error)
-            return set()
+        return super().acquire_locks(auto_start)
 
+    @rides_out_redis("_redis_away", "for a heartbeat")
     def heartbeat(self):
-        try:
-            super().heartbeat()
-        except REDIS_ERRORS as error:
-            self._redis_away(error)
+        super().heartbeat()
 
+    @rides_out_redis("_redis_away", "enqueueing due jobs")
     def enqueue_scheduled_jobs(self):
-        try:
-            super().enqueue_scheduled_jobs()
-        except REDIS_ERRORS as error:
-            self._redis_away(error)
+        super().enqueue_scheduled_jobs()
 
+    @rides_out_redis("_redis_away", "registering")
     def register_birth(self):
-        try:
-            super().register_birth()
-        except REDIS_ERRORS as error:
-            self._redis_away(error)
+        super().register_birth()
 
+    @rides_out_redis("_redis_away", "stopping")
     def stop(self):
-        try:
-            super().stop()
-        except REDIS_ERRORS as error:
-            self._redis_away(error)  # its locks and its entry expire on their own
+        super().stop()
 
-    def _redis_away(self, error: Exception) -> None:
-        # The next step reconnects: redis-py drops a connection that failed.
+    def _redis_away(self, error: Exception, doing: str) -> set:
+        # The next step reconnects: redis-py drops a connection that failed. No locks taken.
         self._scheduled_job_registries = []
-        log.warning("Scheduler: could not connect to Redis (%r); trying again", error)
+        log.warning("Scheduler: could not connect to Redis %s (%r); trying again", doing, error)
+        return set()
 
 
 class PipelineWorker(SimpleWorker):
@@ -98,13 +107,11 @@ class PipelineWorker(SimpleWorker):
     # The steps of RQ's work loop outside its wait for a job, each of which would end the
     # worker on a connection error.
 
+    # The job ran (its effects are committed, or rolled back); RQ could not record its end.
+    # Nothing is lost: what a job leaves undone, the sweeper finds.
+    @rides_out_redis("_wait_for_redis", "after a job")
     def execute_job(self, job, queue):
-        try:
-            super().execute_job(job, queue)
-        except REDIS_ERRORS as error:
-            # The job ran (its effects are committed, or rolled back); RQ could not record
-            # its end. Nothing is lost: what a job leaves undone, the sweeper finds.
-            self._wait_for_redis(error, f"after job {job.id}")
+        super().execute_job(job, queue)
 
     def check_for_suspension(self, burst: bool):
         while True:
@@ -118,40 +125,33 @@ class PipelineWorker(SimpleWorker):
     def heartbeat(self, timeout=None, pipeline=None):
         if pipeline is not None:
             return super().heartbeat(timeout, pipeline)
+        return self._heartbeat_at_once(timeout)
+
+    # Waiting for a job, RQ retries on its own; after a job, the next wait does.
+    @rides_out_redis("_carry_on", "for a heartbeat")
+    def _heartbeat_at_once(self, timeout):
         # RQ's, in one round trip instead of three, and telling whether Redis still knew
         # the worker: if not (it restarted empty), the worker registers again.
-        try:
-            with self.connection.pipeline(transaction=False) as pipe:
-                super().heartbeat(timeout, pipe)  # its HSET answers 1 for a new field
-                forgotten = pipe.execute()[0] == 1
-            if forgotten:
-                self._register_again()
-        except REDIS_ERRORS as error:
-            # Waiting for a job, RQ retries on its own; after a job, the next wait does.
-            log.warning(
-                "Worker %s: could not connect to Redis for a heartbeat (%r)", self.name, error
-            )
+        with self.connection.pipeline(transaction=False) as pipe:
+            super().heartbeat(timeout, pipe)  # its HSET answers 1 for a new field
+            forgotten = pipe.execute()[0] == 1
+        if forgotten:
+            self._register_again()
 
+    @rides_out_redis("_wait_for_redis", "cleaning registries")  # done at the next look
     def run_maintenance_tasks(self):
-        try:
-            super().run_maintenance_tasks()
-        except REDIS_ERRORS as error:
-            self._wait_for_redis(error, "cleaning registries")  # done at the next look
+        super().run_maintenance_tasks()
 
+    # Stopping while Redis is away: its entry there expires on its own.
+    @rides_out_redis("_carry_on", "to tell it the worker stopped")
     def teardown(self):
-        try:
-            super().teardown()
-        except REDIS_ERRORS as error:
-            # Stopping while Redis is away: its entry there expires on its own.
-            log.warning("Worker %s: could not tell Redis it stopped (%r)", self.name, error)
+        super().teardown()
 
+    # Called by the SIGTERM handler of a busy worker: Redis being away must not turn a warm
+    # shutdown into an exception raised wherever the job was.
+    @rides_out_redis("_carry_on", "to tell it the worker is stopping")
     def set_shutdown_requested_date(self):
-        # Called by the SIGTERM handler of a busy worker: Redis being away must not turn a
-        # warm shutdown into an exception raised wherever the job was.
-        try:
-            super().set_shutdown_requested_date()
-        except REDIS_ERRORS as error:
-            log.warning("Worker %s: could not tell Redis it is stopping (%r)", self.name, error)
+        super().set_shutdown_requested_date()
 
     def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None,
                          log_format=None):  # fmt: skip
@@ -177,6 +177,9 @@ class PipelineWorker(SimpleWorker):
         else:
             self.scheduler.start()
 
+    def _carry_on(self, error: Exception, doing: str) -> None:
+        log.warning("Worker %s: could not connect to Redis %s (%r)", self.name, doing, error)
+
     def _wait_for_redis(self, error: Exception, doing: str) -> None:
         """Block until Redis answers again (or a stop is asked for), then make the worker
         known there again: a Redis restarted without its data has forgotten it."""
@@ -186,8 +189,7 @@ class PipelineWorker(SimpleWorker):
         wait = FIRST_WAIT_SECONDS
         while not self._stop_requested:
             try:
-                self.connection.ping()
-                self._register_again()
+                self._register_again()  # its first command is the look at Redis
                 log.warning("Worker %s: Redis answers again; carrying on", self.name)
                 return
             except REDIS_ERRORS:

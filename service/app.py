@@ -7,7 +7,6 @@ from flask import Flask, redirect, url_for
 from jobs.pipeline import Pipeline
 from service.config import Config
 from service.db import Database
-from service.outbox.outbox import publish_after_commit
 from service.redis_server import RedisHandle
 
 
@@ -28,13 +27,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["chain_collab.config"] = config
     app.extensions["db"] = Database(config.sqlalchemy_url)
     app.extensions["redis"] = RedisHandle(config)
-    app.extensions["pipeline"] = pipeline = Pipeline(
+    app.extensions["pipeline"] = pipeline = Pipeline.wired(
         config, app.extensions["db"], app.extensions["redis"]
     )
-    # Outbox rows go on the queue when, and only when, their transaction commits.
-    publish_after_commit(
-        app.extensions["db"].sessionmaker, lambda ids, counts: pipeline.publish(ids, counts)
-    )
+    # Where channels may push to: the doors check a channel's URL against it.
+    app.extensions["outbound_policy"] = pipeline.settings.policy
 
     from blueprints import close_request_session, commit_request_session
     from blueprints.brand_api import init_brand_api

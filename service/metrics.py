@@ -53,7 +53,7 @@ ON_COMMIT = "metrics.on_commit"
 
 def count_on_commit(session, name: str, amount: int = 1, **labels: str) -> None:
     """Count `amount` if, and when, the session's transaction commits: it is sent to Redis
-    with the commit's other news (see service.outbox.outbox.publish_after_commit), in the
+    with the commit's other news (see service.notify.outbox.publish_after_commit), in the
     same round trip."""
     session.info.setdefault(ON_COMMIT, []).append((name, amount, labels))
 

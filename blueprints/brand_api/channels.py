@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 
@@ -11,10 +10,8 @@ from blueprints import db
 from blueprints.brand_api import channel_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from blueprints.brand_api.schemas import page_of
-from jobs.queues import enqueue_push
 from service.channels import channels as service
-
-log = logging.getLogger(__name__)
+from service.channels.urls import validate_channel_url
 
 blp = Blueprint(
     "channels",
@@ -24,17 +21,14 @@ blp = Blueprint(
 )
 
 
-def _policy():
-    return current_app.extensions["pipeline"].settings.policy
-
-
-def _push_soon(channel_id: uuid.UUID) -> None:
-    # After the commit; if Redis is away the sweeper finds the delivery overdue instead.
-    pipeline = current_app.extensions["pipeline"]
-    try:
-        enqueue_push(pipeline.queue, channel_id)
-    except Exception:
-        log.warning("Could not enqueue a push for channel %s", channel_id, exc_info=True)
+def _checked(data: dict) -> dict:
+    """The body with its URL checked against the outbound policy. It may wait on DNS, so it
+    runs before the request's transaction begins (the first use of db()): on SQLite a write
+    transaction holds the write lock, which no other request should wait on for a resolver."""
+    if "url" in data:
+        policy = current_app.extensions["outbound_policy"]
+        data = {**data, "url": validate_channel_url(data["url"], policy)}
+    return data
 
 
 @dataclass
@@ -60,8 +54,9 @@ class GroupChannels(MethodView):
     @blp.response(201, schemas.CreatedChannel)
     def post(self, data, group_id: uuid.UUID):
         """Push this group's messages to a robot or callback URL from now on"""
+        data = _checked(data)
         channel, secret = service.create_channel(
-            db(), chain_id=g.chain_id, group_id=group_id, policy=_policy(), **data
+            db(), chain_id=g.chain_id, group_id=group_id, **data
         )
         return _Created(channel, secret)
 
@@ -77,13 +72,8 @@ class ChannelById(MethodView):
     @blp.response(200, schemas.Channel)
     def patch(self, data, channel_id: uuid.UUID):
         """Change a channel; `state: active` resumes it and sends what it held"""
-        channel, resumed = service.update_channel(
-            db(), chain_id=g.chain_id, channel_id=channel_id, policy=_policy(), **data
-        )
-        db().commit()
-        if resumed:
-            _push_soon(channel.id)
-        return channel
+        data = _checked(data)
+        return service.update_channel(db(), chain_id=g.chain_id, channel_id=channel_id, **data)
 
     @blp.response(204)
     def delete(self, channel_id: uuid.UUID):
@@ -113,9 +103,6 @@ def retry_delivery(channel_id: uuid.UUID, delivery_id: uuid.UUID):
     rate limit answers 409 `delivery_held`, whose details say `held_for` and `held_until`:
     it goes then by itself. One being sent answers 409 `delivery_in_flight`.
     """
-    delivery = service.retry_delivery(
+    return service.retry_delivery(
         db(), chain_id=g.chain_id, channel_id=channel_id, delivery_id=delivery_id
     )
-    db().commit()
-    _push_soon(channel_id)
-    return delivery

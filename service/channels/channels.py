@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.channels import formats
 from service.channels.models import (
     CHANNEL_TYPES,
     DEFAULT_RATE_LIMIT,
@@ -19,10 +18,13 @@ from service.channels.models import (
     DeliveryState,
     HeldFor,
 )
-from service.channels.urls import OutboundPolicy, validate_channel_url
+from service.channels.urls import CheckedUrl
 from service.db import get_in_chain, utcnow
 from service.errors import Conflict, Invalid, no_such
 from service.groups.models import DeliveryGroup
+from service.notify import formats
+from service.notify.outbox import emit
+from service.notify.topics import channel_resumed, delivery_retried
 from service.pagination import Page, paginate
 
 MAX_CHANNELS_PER_GROUP = 10
@@ -36,8 +38,7 @@ def create_channel(
     chain_id: uuid.UUID,
     group_id: uuid.UUID,
     type: str,
-    url: str,
-    policy: OutboundPolicy,
+    url: CheckedUrl,
     secret: str | None = None,
     name: str = "",
     customer_facing: bool | None = None,
@@ -46,11 +47,11 @@ def create_channel(
     """Add a channel to a group. Returns it and, for a `webhook` channel given no secret,
     the secret made for it (shown this once). Unless told, a `webhook` channel is
     customer-facing (a brand's callback may reach the customer) and a robot is not: it posts
-    into a staff group, which a customer cannot join."""
+    into a staff group, which a customer cannot join. The URL was checked by the caller
+    (validate_channel_url), before the transaction."""
     group = get_in_chain(session, DeliveryGroup, chain_id, group_id)
     if type not in CHANNEL_TYPES:
         raise Invalid.field("type", f"One of {', '.join(CHANNEL_TYPES)}.")
-    url = validate_channel_url(url, policy)
     secret = formats.validate_secret(type, secret)
     shown = None
     if type == "webhook" and secret is None:
@@ -100,21 +101,20 @@ def update_channel(
     *,
     chain_id: uuid.UUID,
     channel_id: uuid.UUID,
-    policy: OutboundPolicy,
     **changes,
-) -> tuple[Channel, bool]:
-    """Change a channel. Returns it and whether it was resumed (the caller then pushes what
-    it owes: nothing held while it was paused is lost)."""
+) -> Channel:
+    """Change a channel (a new `url` checked by the caller, validate_channel_url). Resumed,
+    it is pushed what it owes (through the outbox): nothing held while it was paused is
+    lost."""
     channel = get_channel(session, chain_id, channel_id)
     if "url" in changes:
-        channel.url = validate_channel_url(changes.pop("url"), policy)
+        channel.url = changes.pop("url")
     if "secret" in changes:
         secret = formats.validate_secret(channel.type, changes.pop("secret"))
         if secret is None and channel.type == "webhook":
             # Its pushes are signed: without a secret none could be built.
             raise Invalid.field("secret", "A webhook channel keeps a whsec_ secret.")
         channel.secret = secret
-    resumed = False
     state = changes.pop("state", None)
     if state is not None and state != channel.state:
         if state not in SETTABLE_STATES:
@@ -125,10 +125,11 @@ def update_channel(
         channel.failing_since = None
         if resumed:
             _due_now(session, channel)
+            emit(session, channel_resumed(chain_id, channel.id))
     for name, value in changes.items():
         setattr(channel, name, value)
     session.flush()
-    return channel, resumed
+    return channel
 
 
 def _due_now(session: Session, channel: Channel) -> None:
@@ -233,6 +234,7 @@ def retry_delivery(
     delivery.state = DeliveryState.PENDING
     delivery.due_at = now
     delivery.held_for = None
+    emit(session, delivery_retried(chain_id, channel.id, delivery.id))
     session.flush()
     attempts = session.scalars(
         select(DeliveryAttempt)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NewType
 from urllib.parse import urlsplit
 
 from service.errors import Invalid
@@ -51,6 +53,19 @@ _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\Z")
 # ("127.1", "0x7f.1", "2130706433"): resolvers read such names as addresses.
 _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)\Z")
 
+# A channel URL that passed validate_channel_url: what the channel functions take, so that
+# the check (DNS: slow) is made before the transaction that stores it begins.
+CheckedUrl = NewType("CheckedUrl", str)
+
+
+def resolve(name: str, port: int) -> list[str]:
+    """The addresses `name` resolves to; empty when it does not."""
+    try:
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):  # socket.gaierror is an OSError
+        return []
+    return sorted({info[4][0] for info in infos})
+
 
 class BlockedUrl(Exception):
     """A URL outbound pushes may not go to; `reason` is fit to show to the brand.
@@ -66,6 +81,8 @@ class BlockedUrl(Exception):
 class OutboundPolicy:
     # Non-public networks pushes may reach anyway (the operator's own receivers).
     allowed_networks: tuple[_Network, ...] = ()
+    # How names are resolved (tests put a resolver of their own here).
+    resolve: Callable[[str, int], list[str]] = field(default=resolve, compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config) -> OutboundPolicy:
@@ -124,20 +141,21 @@ def check_url(url: str, policy: OutboundPolicy, *, resolve: bool = True) -> None
     resolve, and every address it resolves to must pass the policy."""
     name = _checked_without_dns(url, policy)
     if name is not None and resolve:
-        addresses = _resolve(*name)
+        addresses = policy.resolve(*name)
         if not addresses:
             raise BlockedUrl("host does not resolve")
         for address in addresses:
             policy.check_address(address)
 
 
-def validate_channel_url(url: str, policy: OutboundPolicy) -> str:
+def validate_channel_url(url: str, policy: OutboundPolicy) -> CheckedUrl:
     """The URL a brand gave for a channel, stripped, or Invalid naming the field "url".
-    A name that does not resolve yet is accepted: the check is repeated before every send."""
+    A name that does not resolve yet is accepted: the check is repeated before every send.
+    It may wait on DNS: call it before a transaction begins, not inside one."""
     url = url.strip()
     try:
         name = _checked_without_dns(url, policy)
-        addresses = _resolve(*name) if name is not None else []
+        addresses = policy.resolve(*name) if name is not None else []
         for address in addresses:
             policy.check_address(address)
     except BlockedUrl as blocked:
@@ -146,7 +164,7 @@ def validate_channel_url(url: str, policy: OutboundPolicy) -> str:
             # Says where the way through is: a receiver of the operator's own network.
             reason += " (the server's OUTBOUND_ALLOWED_NETWORKS setting can allow a network)"
         raise Invalid.field("url", reason) from None
-    return url
+    return CheckedUrl(url)
 
 
 def _checked_without_dns(url: str, policy: OutboundPolicy) -> tuple[str, int] | None:
@@ -205,18 +223,9 @@ def _check_local_name(name: str, port: int, policy: OutboundPolicy) -> None:
     refused = BlockedUrl("local host names such as localhost are not allowed")
     if not policy.allowed_networks:
         raise refused
-    addresses = _resolve(name, port)
+    addresses = policy.resolve(name, port)
     if not addresses:
         raise refused
     for address in addresses:
         if not policy.allows(ipaddress.ip_address(address.split("%", 1)[0])):
             raise refused
-
-
-def _resolve(name: str, port: int) -> list[str]:
-    """The addresses `name` resolves to; empty when it does not."""
-    try:
-        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):  # socket.gaierror is an OSError
-        return []
-    return sorted({info[4][0] for info in infos})

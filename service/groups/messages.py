@@ -13,26 +13,18 @@ from sqlalchemy.orm import Session
 from service.errors import Invalid
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message
 from service.groups.moderation import auto_reply, judge
-from service.outbox.outbox import emit
+from service.notify.outbox import emit
+from service.notify.topics import message_posted
 from service.pagination import Page, decode_cursor, paginate
 
 MAX_TEXT = 4000
 SENDERS = ("member", "customer")
 
 
-def message_posted(chain_id: uuid.UUID, message_id: uuid.UUID, group_id: uuid.UUID) -> dict:
-    """The outbox row that puts a message on its group's channels (the planner reads it)."""
-    return {
-        "chain_id": chain_id,
-        "topic": "message.posted",
-        "payload": {"message_id": str(message_id), "group_id": str(group_id)},
-    }
-
-
 def _published(session: Session, message: Message) -> Message:
     session.add(message)
     session.flush()
-    emit(session, **message_posted(message.chain_id, message.id, message.group_id))
+    emit(session, message_posted(message.chain_id, message.id, message.group_id))
     return message
 
 

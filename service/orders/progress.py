@@ -26,11 +26,12 @@ from sqlalchemy.orm.util import identity_key
 
 from service.db import UTCDateTime, new_id, utcnow
 from service.errors import FieldErrors, Invalid, no_such
-from service.groups.messages import MAX_TEXT, message_posted
+from service.groups.messages import MAX_TEXT
 from service.groups.models import DeliveryGroup, Message
+from service.notify.outbox import emit_many
+from service.notify.topics import message_posted
 from service.orders.milestones import LABELS, RANK, order_milestone
 from service.orders.models import Order, TimelineEntry, WorkItem
-from service.outbox.outbox import emit_many
 from service.progress.dates import implausible
 
 

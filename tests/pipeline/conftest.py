@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from service.app import create_app
 from service.channels.channels import create_channel
 from service.channels.models import Channel, Delivery, DeliveryAttempt
+from service.channels.urls import validate_channel_url
 from service.db import utcnow
 from service.models import metadata
 from tests.blueprints.factory_webhooks.test_progress_webhook import sign
@@ -173,8 +174,7 @@ class World:
                 chain_id=self.chain_id,
                 group_id=self.group_id,
                 type=type,
-                url=receiver_url,
-                policy=self.pipeline.settings.policy,
+                url=validate_channel_url(receiver_url, self.pipeline.settings.policy),
                 **options,
             )
             session.commit()

@@ -104,7 +104,7 @@ def test_a_push_sent_while_postgres_restarts_is_recorded_once_it_is_back(
     world.report("in_production")
     world.pipeline.queue.empty()  # the drain is run below, in a thread of this process
     retrying = _Seen("Could not record")
-    logging.getLogger("service.channels.pushing").addHandler(retrying)
+    logging.getLogger("jobs.pushes").addHandler(retrying)
     worker = threading.Thread(target=world.pipeline.drain)
     try:
         worker.start()
@@ -117,7 +117,7 @@ def test_a_push_sent_while_postgres_restarts_is_recorded_once_it_is_back(
         assert not worker.is_alive()
     finally:
         held.hold.set()
-        logging.getLogger("service.channels.pushing").removeHandler(retrying)
+        logging.getLogger("jobs.pushes").removeHandler(retrying)
         app.extensions["pipeline"].queue.empty()
 
     [delivery] = world.deliveries(channel_id)

@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import Webhook
 from jobs.pipeline import plan_and_push
 from service.app import create_app
 from service.channels.models import Channel, DeliveryState
-from service.outbox.models import OutboxEvent
+from service.notify.models import OutboxEvent
 from service.redis_server import redis_binary, wait_until_answering
 from tests.pipeline.conftest import Answer, later, make_world, start_worker
 

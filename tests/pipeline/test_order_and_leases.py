@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.channels.models import Channel, Delivery, DeliveryState, HeldFor
-from service.channels.pushing import LEASE_MARGIN
+from service.notify.leasing import LEASE_MARGIN
 from tests.pipeline.conftest import Answer, later, start_worker, wait_until
 
 

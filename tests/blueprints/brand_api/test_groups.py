@@ -11,7 +11,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from service.outbox.models import OutboxEvent
+from service.notify.models import OutboxEvent
 from tests.blueprints.brand_api.chain_world import (
     API,
     assert_error,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from service.notify.models import OutboxEvent
 from service.orders.milestones import MILESTONES
-from service.outbox.models import OutboxEvent
 from tests.blueprints.brand_api.chain_world import (
     API,
     assert_error,

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from service.chain.organisations import rotate_webhook_secret
 from service.groups.models import Message
+from service.notify.models import OutboxEvent
 from service.orders.models import TimelineEntry, WorkItem
-from service.outbox.models import OutboxEvent
 from service.progress.models import ProgressReport
 from tests.one_order import place_one_order
 

@@ -20,7 +20,7 @@ from service.errors import Invalid, NotFound
 from service.groups.groups import ensure_delivery_group, group_of_customer
 from service.groups.messages import MAX_TEXT
 from service.groups.models import Message
-from service.outbox.models import OutboxEvent
+from service.notify.models import OutboxEvent
 from tests.service.customers import chain_world
 from tests.service.customers.chain_world import ChainWorld, race
 

@@ -15,7 +15,7 @@ from service.groups.groups import ensure_delivery_group
 from service.groups.messages import MAX_TEXT, list_messages, post_message, post_system_message
 from service.groups.models import Message
 from service.groups.templates import create_template
-from service.outbox.models import OutboxEvent
+from service.notify.models import OutboxEvent
 from service.pagination import encode_cursor
 from tests.service.customers.chain_world import race
 

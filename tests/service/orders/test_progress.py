@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from service.errors import Invalid, NotFound
 from service.groups.models import Message
+from service.notify.models import OutboxEvent
 from service.orders.models import TimelineEntry, WorkItem
 from service.orders.orders import timeline
 from service.orders.progress import get_work_item, record_progress
-from service.outbox.models import OutboxEvent
 from tests.service.customers.chain_world import build_chain_world, delete_chain, race
 
 

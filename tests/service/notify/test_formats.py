@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
-from service.channels.formats import (
+from service.errors import Invalid
+from service.notify.formats import (
     CHANNEL_TYPES,
     OutgoingMessage,
     build_requests,
@@ -24,7 +25,6 @@ from service.channels.formats import (
     read_reply,
     validate_secret,
 )
-from service.errors import Invalid
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 WECOM_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6"

@@ -1,3 +1,5 @@
+"""The outbox's row: something the pipeline must act on once its transaction commits."""
+
 from __future__ import annotations
 
 import uuid

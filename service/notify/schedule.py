@@ -1,10 +1,18 @@
-"""When a push may go: backoff after failures, quiet hours, the rate limit. Pure functions."""
+"""When a push may go: backoff after failures, quiet hours, the rate limit, the coalescing
+window; pure functions, and `gates`, which reads what they need of a batch of channels."""
 
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.channels.models import DeliveryAttempt, HeldFor
+from service.db import among
 
 # After the nth failure (1-based) the next attempt waits this long, give or take the jitter;
 # past the end of the list, the last step repeats until the channel is paused.
@@ -80,3 +88,43 @@ def rate_limited_until(
         if used < limit:
             return at + RATE_WINDOW
     return now
+
+
+def gates(
+    session: Session, channels: list, chains: dict, now: datetime, coalesce_window: timedelta
+) -> dict[uuid.UUID, tuple[datetime, str]]:
+    """The channels that may not push yet, and when they may: after the coalescing window of
+    their last push, under their rate limit, outside quiet hours if customer-facing; and
+    which of these holds them longest."""
+    if not channels:
+        return {}
+    recent: dict[uuid.UUID, list] = {}
+    for cid, started, requests in session.execute(
+        select(
+            DeliveryAttempt.channel_id,
+            func.min(DeliveryAttempt.started_at),
+            func.max(DeliveryAttempt.requests),
+        )
+        .where(
+            among(session, DeliveryAttempt.channel_id, [c.id for c in channels]),
+            DeliveryAttempt.started_at > now - RATE_WINDOW,
+        )
+        .group_by(DeliveryAttempt.channel_id, DeliveryAttempt.push_id)
+    ):
+        recent.setdefault(cid, []).append((started, requests))
+    gates = {}
+    for channel in channels:
+        waits = []
+        if channel.last_pushed_at and now < channel.last_pushed_at + coalesce_window:
+            waits.append((channel.last_pushed_at + coalesce_window, HeldFor.COALESCING))
+        limited = rate_limited_until(recent.get(channel.id, []), channel.rate_limit_per_minute, now)
+        if limited:
+            waits.append((limited, HeldFor.RATE_LIMIT))
+        if channel.customer_facing:
+            chain = chains[channel.chain_id]
+            quiet = quiet_until(now, chain.timezone, chain.quiet_hours_start, chain.quiet_hours_end)
+            if quiet:
+                waits.append((quiet, HeldFor.QUIET_HOURS))
+        if waits:
+            gates[channel.id] = max(waits)
+    return gates

@@ -1,3 +1,6 @@
+"""The outbox: rows written in the transaction of the change that caused them, announced to
+the queue after it commits. Whether it commits or not, the row and the change go together."""
+
 from __future__ import annotations
 
 import logging
@@ -10,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service import metrics
 from service.db import among, new_id, utcnow
-from service.outbox.models import OutboxEvent
+from service.notify.models import OutboxEvent
+from service.notify.topics import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +22,10 @@ log = logging.getLogger(__name__)
 _UNPUBLISHED = "outbox.unpublished"
 
 
-def emit(session: Session, *, chain_id: uuid.UUID, topic: str, payload: dict) -> OutboxEvent:
-    """Record an event in the caller's transaction: it is published if and only if the
-    change that caused it commits."""
-    event_ = OutboxEvent(id=new_id(), chain_id=chain_id, topic=topic, payload=payload)
+def emit(session: Session, row: OutboxRow) -> OutboxEvent:
+    """Record an event (a row from service.notify.topics) in the caller's transaction: it is
+    published if and only if the change that caused it commits."""
+    event_ = OutboxEvent(id=new_id(), **row)
     session.add(event_)
     session.info.setdefault(_UNPUBLISHED, []).append(event_.id)
     return event_
@@ -30,8 +34,8 @@ def emit(session: Session, *, chain_id: uuid.UUID, topic: str, payload: dict) ->
 _INSERT = insert(OutboxEvent.__table__)
 
 
-def emit_many(session: Session, rows: list[dict]) -> None:
-    """`emit` for many rows ({chain_id, topic, payload} each) in one INSERT, bypassing the
+def emit_many(session: Session, rows: list[OutboxRow]) -> None:
+    """`emit` for many rows in one INSERT, bypassing the
     unit of work: for callers writing in bulk."""
     if not rows:
         return
