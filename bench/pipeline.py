@@ -95,10 +95,11 @@ from service.cli import alembic_config
 from service.config import Config
 from service.customers.customers import add_customer
 from service.groups.models import Message
-from service.orders.milestones import MILESTONES
-from service.orders.models import Order, TimelineEntry, WorkItem
+from service.orders.models import Order, WorkItem
 from service.orders.orders import ItemRequest, place_order
 from service.outbox.models import OutboxEvent
+from service.progress.milestones import MILESTONES
+from service.progress.models import TimelineEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"

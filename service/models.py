@@ -17,8 +17,8 @@ from service.channels.models import Channel, Delivery, DeliveryAttempt  # noqa: 
 from service.customers.models import AuditEntry, Customer  # noqa: F401
 from service.db import Base
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message  # noqa: F401
-from service.orders.models import Order, TimelineEntry, WorkItem  # noqa: F401
+from service.orders.models import Order, WorkItem  # noqa: F401
 from service.outbox.models import OutboxEvent  # noqa: F401
-from service.progress.models import ProgressReport  # noqa: F401
+from service.progress.models import ProgressReport, TimelineEntry  # noqa: F401
 
 metadata = Base.metadata

@@ -8,8 +8,8 @@ from marshmallow import fields, validate
 
 from blueprints.brand_api.schemas import NAME, Mobile, Name, PageArgs, Text, UtcDateTime
 from service.groups.templates import JOINING_ROLES
-from service.orders.milestones import MILESTONES
 from service.pagination import encode_cursor
+from service.progress.milestones import MILESTONES
 
 # Customers
 

@@ -12,7 +12,7 @@ from blueprints.brand_api.schemas import columns_of, page_of
 from service.groups.groups import group_of_customer
 from service.orders import orders as service
 from service.orders.models import Order
-from service.orders.progress import get_work_item, record_progress
+from service.progress.recording import get_work_item, record_progress
 
 blp = Blueprint(
     "orders",

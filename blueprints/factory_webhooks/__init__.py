@@ -16,7 +16,7 @@ from blueprints.metrics import redis_client
 from service import metrics
 from service.chain.organisations import factory_webhook_secrets
 from service.errors import DomainError
-from service.orders.milestones import MILESTONES
+from service.progress.milestones import MILESTONES
 from service.progress.reports import Event, record_report
 
 bp = Blueprint("factory_webhooks", __name__, url_prefix="/webhooks")

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from service.db import new_id, utcnow
 from service.errors import Invalid
 from service.orders.models import WorkItem
-from service.orders.progress import Locked, Report, apply, judge, lock_work_items
 from service.progress.models import ProgressReport
+from service.progress.recording import Locked, Report, apply, judge, lock_work_items
 
 # Claiming a webhook-id: INSERT … ON CONFLICT DO NOTHING, which both databases have.
 _CLAIMS = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from service.orders.milestones import MILESTONES
 from service.outbox.models import OutboxEvent
+from service.progress.milestones import MILESTONES
 from tests.blueprints.brand_api.chain_world import (
     API,
     assert_error,

@@ -22,8 +22,7 @@ from service.app import create_app
 from service.chain.chains import issue_api_key
 from service.cli import alembic_config
 from service.groups.models import Message
-from service.orders.models import TimelineEntry
-from service.progress.models import ProgressReport
+from service.progress.models import ProgressReport, TimelineEntry
 from tests.blueprints.factory_webhooks.test_progress_webhook import Factory, post
 from tests.one_order import place_one_order
 

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from service.chain.organisations import rotate_webhook_secret
 from service.groups.models import Message
-from service.orders.models import TimelineEntry, WorkItem
+from service.orders.models import WorkItem
 from service.outbox.models import OutboxEvent
-from service.progress.models import ProgressReport
+from service.progress.models import ProgressReport, TimelineEntry
 from tests.one_order import place_one_order
 
 

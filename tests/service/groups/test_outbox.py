@@ -8,9 +8,9 @@ from sqlalchemy import select
 from service.groups.messages import post_message
 from service.groups.models import Message
 from service.groups.templates import create_template
-from service.orders.progress import record_progress
 from service.outbox.models import OutboxEvent
 from service.outbox.outbox import pending
+from service.progress.recording import record_progress
 
 
 def events(world) -> list[OutboxEvent]:

@@ -10,9 +10,10 @@ import pytest
 from service.chain.organisations import remove_organisation
 from service.errors import Conflict, Invalid, NotFound
 from service.groups.models import DeliveryGroup, GroupMember, Message
-from service.orders.models import Order, TimelineEntry, WorkItem
+from service.orders.models import Order, WorkItem
 from service.orders.orders import ItemRequest, get_order, list_orders, place_order, timeline
 from service.outbox.models import OutboxEvent
+from service.progress.models import TimelineEntry
 
 
 def place(world, customer, *, reference="SO-1001", items=None, dealer=None):

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from service.errors import Invalid, NotFound
 from service.groups.models import Message
-from service.orders.models import TimelineEntry, WorkItem
+from service.orders.models import WorkItem
 from service.orders.orders import timeline
-from service.orders.progress import get_work_item, record_progress
 from service.outbox.models import OutboxEvent
+from service.progress.models import TimelineEntry
+from service.progress.recording import get_work_item, record_progress
 from tests.service.customers.chain_world import build_chain_world, delete_chain, race
 
 

@@ -28,10 +28,11 @@ from service.db import UTCDateTime, new_id, utcnow
 from service.errors import FieldErrors, Invalid, no_such
 from service.groups.messages import MAX_TEXT, message_posted
 from service.groups.models import DeliveryGroup, Message
-from service.orders.milestones import LABELS, RANK, order_milestone
-from service.orders.models import Order, TimelineEntry, WorkItem
+from service.orders.models import Order, WorkItem
 from service.outbox.outbox import emit_many
 from service.progress.dates import implausible
+from service.progress.milestones import LABELS, RANK, order_milestone
+from service.progress.models import TimelineEntry
 
 
 @dataclass(frozen=True)
