@@ -162,7 +162,9 @@ def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> L
     return Locked(orders, items)
 
 
-def _field_of_the_one_report(_index: int, name: str) -> str:
+def field_of_one_report(_index: int, name: str) -> str:
+    """A field's name in an error about a report sent alone: just the name (a batch's errors
+    name the report too, see `judge`'s `field_name`)."""
     return name
 
 
@@ -171,7 +173,7 @@ def judge(
     reports: list[Report],
     *,
     actor: str,
-    field_name: Callable[[int, str], str] = _field_of_the_one_report,
+    field_name: Callable[[int, str], str] = field_of_one_report,
 ) -> Plan:
     """Decide what each report changes, in the order given. Reports arrive out of order: one
     behind what is known (an earlier milestone, or the same one again) goes in the timeline

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,14 @@ from service.db import new_id, utcnow
 from service.errors import Invalid
 from service.orders.models import WorkItem
 from service.progress.models import ProgressReport
-from service.progress.recording import Locked, Report, apply, judge, lock_work_items
+from service.progress.recording import (
+    Locked,
+    Report,
+    apply,
+    field_of_one_report,
+    judge,
+    lock_work_items,
+)
 
 # Claiming a webhook-id: INSERT … ON CONFLICT DO NOTHING, which both databases have.
 _CLAIMS = {
@@ -25,6 +33,8 @@ _CLAIMS = {
     for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
 
+
+FieldName = Callable[[int, str], str]
 
 # A factory's work items named by our ids or by its own references.
 _FACTORY_ITEMS = (WorkItem.factory_id == bindparam("factory_id")) & or_(
@@ -62,12 +72,8 @@ def _field_of_event(index: int, name: str) -> str:
     return f"events[{index}].{name}"
 
 
-def _field_of_the_event(_index: int, name: str) -> str:
-    return name
-
-
 def _resolve(
-    locked: Locked, factory_id: uuid.UUID, events: list[Event], batch: bool
+    locked: Locked, factory_id: uuid.UUID, events: list[Event], field_name: FieldName
 ) -> list[Report]:
     """Each event's work item among those locked, by our id or the factory's reference.
     Another factory's work item is answered like an unknown one: nothing to learn there."""
@@ -82,8 +88,7 @@ def _resolve(
         item_id = item.id if item is not None and item.factory_id == factory_id else None
         item_id = item_id or by_reference.get(event.work_item)
         if item_id is None:
-            field = _field_of_event(i, "work_item") if batch else "work_item"
-            raise Invalid.field(field, "No such work item of this factory.")
+            raise Invalid.field(field_name(i, "work_item"), "No such work item of this factory.")
         reports.append(Report(item_id, event.milestone, event.occurred_at, event.note, event.eta))
     return reports
 
@@ -107,11 +112,12 @@ def record_report(
         ids=[ref for ref in map(_as_uuid, refs) if ref],
         refs=list(refs),
     )
+    field_name = _field_of_event if batch else field_of_one_report
     plan = judge(
         locked,
-        _resolve(locked, factory_id, events, batch),
+        _resolve(locked, factory_id, events, field_name),
         actor=f"factory:{factory_id}",
-        field_name=_field_of_event if batch else _field_of_the_event,
+        field_name=field_name,
     )
     results = [
         {"work_item": str(step.work_item_id), "milestone": step.milestone, "moved": step.moved}
