@@ -19,6 +19,6 @@ from service.db import Base
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message  # noqa: F401
 from service.orders.models import Order, WorkItem  # noqa: F401
 from service.outbox.models import OutboxEvent  # noqa: F401
-from service.progress.models import ProgressReport, TimelineEntry  # noqa: F401
+from service.progress.models import TimelineEntry  # noqa: F401
 
 metadata = Base.metadata

@@ -115,7 +115,9 @@ class OrderSummary(ma.Schema):
     reference = fields.String()
     milestone = fields.String(metadata={"description": "its least advanced work item's"})
     created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    updated_at = fields.DateTime(
+        metadata={"description": "when it was placed or its milestone last moved"}
+    )
 
 
 class Order(OrderSummary):

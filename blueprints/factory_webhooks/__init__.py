@@ -64,7 +64,7 @@ def progress(factory_id: uuid.UUID):
     if len(body) > MAX_BODY:
         return _too_large()
 
-    chain_id, secrets = factory_webhook_secrets(db(), factory_id)
+    _, secrets = factory_webhook_secrets(db(), factory_id)
     # An unknown or removed factory has nothing to verify against: it is told what a wrong
     # secret would be, no more.
     refused = refusal(secrets, body, request.headers)
@@ -93,7 +93,6 @@ def progress(factory_id: uuid.UUID):
         answer, new = record_report(
             db(),
             factory_id=factory_id,
-            chain_id=chain_id,
             webhook_id=webhook_id,
             events=[Event(**event) for event in loaded["events"]],
             batch=batch,

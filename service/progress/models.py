@@ -3,47 +3,35 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    Uuid,
-)
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, UTCDateTime, new_id, utcnow
 from service.progress.milestones import MILESTONE_IN
 
 
-class ProgressReport(Base):
-    """One accepted webhook delivery from a factory (one event or a batch). Unique on the
-    factory and its webhook-id, so a retried delivery finds the first answer here."""
-
-    __tablename__ = "progress_reports"
-    __table_args__ = (UniqueConstraint("factory_id", "webhook_id"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
-    factory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
-    webhook_id: Mapped[str] = mapped_column(String(200))
-    events: Mapped[int] = mapped_column(Integer)
-    answer: Mapped[dict] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class TimelineEntry(Base):
     """One change of a work item's or an order's milestone, or a report that changed nothing
-    (late: behind what we already knew)."""
+    (late: behind what we already knew).
+
+    It is also the factories' report log: the first entry a webhook delivery writes claims its
+    webhook-id, unique per factory (its actor), and keeps the answer the delivery was given, so
+    a retry gets that answer again and writes nothing. A row of its own per delivery would say
+    again what this entry says."""
 
     __tablename__ = "timeline_entries"
     __table_args__ = (
         CheckConstraint(MILESTONE_IN, name="milestone"),
         Index("ix_timeline_entries_order_id", "order_id", "id"),
+        # One entry a delivery, none for the rest: the index holds only the claims.
+        Index(
+            "uq_timeline_entries_webhook_id",
+            "actor",
+            "webhook_id",
+            unique=True,
+            sqlite_where=text("webhook_id IS NOT NULL"),
+            postgresql_where=text("webhook_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -59,3 +47,6 @@ class TimelineEntry(Base):
     eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set on a webhook delivery's first entry only (see above).
+    webhook_id: Mapped[str | None] = mapped_column(String(200))
+    answer: Mapped[dict | None] = mapped_column(JSON, deferred=True)

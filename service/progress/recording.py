@@ -210,23 +210,13 @@ def judge(
         now_at = order_milestone([milestones[i] for i in items_of[order.id]])
         order_changed = now_at != order_milestones[order.id]
         order_milestones[order.id] = now_at
-        plan.orders[order.id] = {"_id": order.id, "_milestone": now_at, "_updated_at": now}
         if order_changed:
+            # Only then is the order's row written (a new row version, and new entries in
+            # its milestone's index): its lock, taken above, is what serialises reports.
+            # So updated_at says when the order itself last changed, not its items.
+            plan.orders[order.id] = {"_id": order.id, "_milestone": now_at, "_updated_at": now}
             plan.timeline.append(_entry(order, None, now_at, "system", occurred_at, None))
         notification_id = _notify(plan, order, item, report, now_at)
-        plan.outbox.append(
-            {
-                "chain_id": order.chain_id,
-                "topic": "milestone.changed",
-                "payload": {
-                    "order_id": str(order.id),
-                    "work_item_id": str(item.id),
-                    "milestone": report.milestone,
-                    "order_milestone": now_at,
-                    "occurred_at": occurred_at.isoformat(),
-                },
-            }
-        )
         plan.steps.append(Step(item.id, report.milestone, True, order_changed, notification_id))
     return plan
 
@@ -316,9 +306,11 @@ _ORDER_UPDATE = (
 def apply(session: Session, plan: Plan) -> None:
     """Write what `judge` decided, a statement per table."""
     connection = session.connection()
-    connection.execute(_TIMELINE_INSERT, plan.timeline)
+    if plan.timeline:
+        connection.execute(_TIMELINE_INSERT, plan.timeline)
     if plan.items:
         connection.execute(_ITEM_UPDATE, list(plan.items.values()))
+    if plan.orders:
         connection.execute(_ORDER_UPDATE, list(plan.orders.values()))
     if plan.messages:
         connection.execute(_MESSAGE_INSERT, plan.messages)

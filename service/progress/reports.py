@@ -1,10 +1,12 @@
-"""Recording a factory's progress report: every event in one transaction, or none."""
+"""A factory's webhook delivery recorded: every event in one transaction, or none, and its
+webhook-id claimed by the first timeline entry it writes (see TimelineEntry), so a retry is
+answered as the first delivery was and writes nothing."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select
@@ -12,10 +14,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.db import new_id, utcnow
 from service.errors import Invalid
 from service.orders.models import WorkItem
-from service.progress.models import ProgressReport
+from service.progress.models import TimelineEntry
 from service.progress.recording import (
     Locked,
     Report,
@@ -25,11 +26,14 @@ from service.progress.recording import (
     lock_work_items,
 )
 
-# Claiming a webhook-id: INSERT … ON CONFLICT DO NOTHING, which both databases have.
+# Claiming a webhook-id with a delivery's first timeline entry: INSERT … ON CONFLICT DO
+# NOTHING on the partial unique index, which both databases have.
 _CLAIMS = {
-    dialect: insert(ProgressReport.__table__)
-    .on_conflict_do_nothing(index_elements=["factory_id", "webhook_id"])
-    .returning(ProgressReport.__table__.c.id)
+    dialect: insert(TimelineEntry.__table__)
+    .on_conflict_do_nothing(
+        index_elements=["actor", "webhook_id"], index_where=TimelineEntry.webhook_id.is_not(None)
+    )
+    .returning(TimelineEntry.__table__.c.id)
     for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
 
@@ -52,11 +56,17 @@ class Event:
     eta: datetime | None = None
 
 
+def factory_actor(factory_id: uuid.UUID) -> str:
+    """Who a factory's timeline entries say reported them; with the webhook-id, the claim's key."""
+    return f"factory:{factory_id}"
+
+
 def earlier_answer(session: Session, factory_id: uuid.UUID, webhook_id: str) -> dict | None:
     """The answer given to the first delivery of this webhook-id, if there was one."""
     return session.scalar(
-        select(ProgressReport.answer).where(
-            ProgressReport.factory_id == factory_id, ProgressReport.webhook_id == webhook_id
+        select(TimelineEntry.answer).where(
+            TimelineEntry.actor == factory_actor(factory_id),
+            TimelineEntry.webhook_id == webhook_id,
         )
     )
 
@@ -97,7 +107,6 @@ def record_report(
     session: Session,
     *,
     factory_id: uuid.UUID,
-    chain_id: uuid.UUID,
     webhook_id: str,
     events: list[Event],
     batch: bool = False,
@@ -116,7 +125,7 @@ def record_report(
     plan = judge(
         locked,
         _resolve(locked, factory_id, events, field_name),
-        actor=f"factory:{factory_id}",
+        actor=factory_actor(factory_id),
         field_name=field_name,
     )
     results = [
@@ -124,22 +133,12 @@ def record_report(
         for step in plan.steps
     ]
     answer = {"accepted": len(results), "results": results}
-    # Claim the webhook-id before writing anything, in one statement: of two deliveries
-    # racing with one id, the second waited on the orders' locks above, then finds the id
-    # taken here and writes nothing.
-    claimed = session.connection().scalar(
-        _CLAIMS[session.get_bind().dialect.name],
-        {
-            "id": new_id(),
-            "chain_id": chain_id,
-            "factory_id": factory_id,
-            "webhook_id": webhook_id,
-            "events": len(events),
-            "answer": answer,
-            "received_at": utcnow(),
-        },
-    )
-    if claimed is None:
+    # Claim the webhook-id before writing anything else, in one statement: of two
+    # deliveries racing with one id, the second waited on the orders' locks above, then
+    # finds the id taken here and writes nothing.
+    first, *rest = plan.timeline
+    claim = {**first, "webhook_id": webhook_id, "answer": answer}
+    if session.connection().scalar(_CLAIMS[session.get_bind().dialect.name], claim) is None:
         return earlier_answer(session, factory_id, webhook_id), False
-    apply(session, plan)
+    apply(session, replace(plan, timeline=rest))
     return answer, True
