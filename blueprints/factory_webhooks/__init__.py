@@ -64,12 +64,10 @@ def progress(factory_id: uuid.UUID):
     if len(body) > MAX_BODY:
         return _too_large()
 
-    # Read with the read-only session, ended before any write begins: a request turned away
-    # here never began a transaction that may write (on SQLite, never took the write lock),
-    # and the two transactions never overlap. An unknown or removed factory has nothing to
-    # verify against: it is told what a wrong secret would be.
+    # Read with the read-only session: a request turned away here never began a transaction
+    # that may write (on SQLite, never took the write lock). An unknown or removed factory
+    # has nothing to verify against: it is told what a wrong secret would be.
     _, secrets = factory_webhook_secrets(read_db(), factory_id)
-    read_db().close()
     refused = refusal(secrets, body, request.headers)
     if refused is not None:
         return _rejected(401, refused.code, refused.message, refused.details)
