@@ -49,4 +49,4 @@ class TimelineEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set on a webhook delivery's first entry only (see above).
     webhook_id: Mapped[str | None] = mapped_column(String(200))
-    answer: Mapped[dict | None] = mapped_column(JSON, deferred=True)
+    answer: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -133,12 +133,24 @@ def record_report(
         for step in plan.steps
     ]
     answer = {"accepted": len(results), "results": results}
-    # Claim the webhook-id before writing anything else, in one statement: of two
-    # deliveries racing with one id, the second waited on the orders' locks above, then
-    # finds the id taken here and writes nothing.
-    first, *rest = plan.timeline
-    claim = {**first, "webhook_id": webhook_id, "answer": answer}
-    if session.connection().scalar(_CLAIMS[session.get_bind().dialect.name], claim) is None:
+    if not _claimed(session, plan.timeline, webhook_id, answer):
         return earlier_answer(session, factory_id, webhook_id), False
-    apply(session, replace(plan, timeline=rest))
+    apply(session, replace(plan, timeline=[]))
     return answer, True
+
+
+def _claimed(session: Session, entries: list[dict], webhook_id: str, answer: dict) -> bool:
+    """Write the delivery's timeline entries, the first claiming the webhook-id, in one
+    statement; False, and nothing written, when the id was claimed already. Of two
+    deliveries racing with one id, the second waited on the orders' locks, or on the
+    claim's unique index when they name other orders, and finds the id taken here."""
+    first, *rest = entries
+    rows = [{**first, "webhook_id": webhook_id, "answer": answer}]
+    rows += [{**entry, "webhook_id": None, "answer": None} for entry in rest]
+    connection = session.connection()
+    written = connection.execute(_CLAIMS[connection.dialect.name], rows).scalars().all()
+    if first["id"] in written:
+        return True
+    if written:  # the rest, which claim nothing: taken back
+        connection.execute(delete(TimelineEntry).where(TimelineEntry.id.in_(written)))
+    return False

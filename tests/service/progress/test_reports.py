@@ -49,7 +49,9 @@ def test_a_repeated_webhook_id_writes_nothing_even_for_other_events(acme):
     answer, _ = deliver(acme.session, acme.factory.id, "msg_1", (str(panels.id), "designed"))
     entries = acme.count(TimelineEntry)
 
-    again, new = deliver(acme.session, acme.factory.id, "msg_1", (str(panels.id), "shipped"))
+    # A batch this time, whose steps would write several entries.
+    steps = [(str(panels.id), "shipped"), (str(panels.id), "completed")]
+    again, new = deliver(acme.session, acme.factory.id, "msg_1", *steps)
 
     assert (again, new) == (answer, False)
     assert acme.count(TimelineEntry) == entries
