@@ -162,6 +162,10 @@ def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> L
     return Locked(orders, items)
 
 
+# How an error names a report's field: (the report's index, the field's name) -> the name.
+FieldName = Callable[[int, str], str]
+
+
 def field_of_one_report(_index: int, name: str) -> str:
     """A field's name in an error about a report sent alone: just the name (a batch's errors
     name the report too, see `judge`'s `field_name`)."""
@@ -173,7 +177,7 @@ def judge(
     reports: list[Report],
     *,
     actor: str,
-    field_name: Callable[[int, str], str] = field_of_one_report,
+    field_name: FieldName = field_of_one_report,
 ) -> Plan:
     """Decide what each report changes, in the order given. Reports arrive out of order: one
     behind what is known (an earlier milestone, or the same one again) goes in the timeline
@@ -221,7 +225,9 @@ def judge(
     return plan
 
 
-def _check_dates(locked: Locked, reports: list[Report], now: datetime, field_name) -> None:
+def _check_dates(
+    locked: Locked, reports: list[Report], now: datetime, field_name: FieldName
+) -> None:
     errors = FieldErrors()
     for i, report in enumerate(reports):
         for name, reason in implausible(

@@ -5,7 +5,6 @@ answered as the first delivery was and writes nothing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from service.errors import Invalid
 from service.orders.models import WorkItem
 from service.progress.models import TimelineEntry
 from service.progress.recording import (
+    FieldName,
     Locked,
     Report,
     apply,
@@ -36,9 +36,6 @@ _CLAIMS = {
     .returning(TimelineEntry.__table__.c.id)
     for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
-
-
-FieldName = Callable[[int, str], str]
 
 # A factory's work items named by our ids or by its own references.
 _FACTORY_ITEMS = (WorkItem.factory_id == bindparam("factory_id")) & or_(
