@@ -70,9 +70,10 @@ from service.db import Database, new_id, utcnow
 from service.groups.models import DeliveryGroup, GroupMember, Message
 from service.groups.templates import create_template, render, template_for_dealer
 from service.notify.models import OutboxEvent
-from service.orders.milestones import FIRST, MILESTONES
-from service.orders.models import Order, TimelineEntry, WorkItem
+from service.orders.models import Order, WorkItem
 from service.orders.orders import ItemRequest, list_orders, place_order
+from service.progress.milestones import FIRST, MILESTONES
+from service.progress.models import TimelineEntry
 
 PAGE = 50
 DEALER_COUNT = 20

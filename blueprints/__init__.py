@@ -11,6 +11,11 @@ def db() -> Session:
     """The request's session: one transaction per request, committed at its edge
     (commit_request_session) when the view answers with success."""
     if "db_session" not in g:
+        # What was read before is done with: the read-only transaction ends before this one
+        # begins, so the two never overlap.
+        reading = g.get("db_read_session")
+        if reading is not None:
+            reading.close()
         g.db_writes = request.method not in ("GET", "HEAD", "OPTIONS")
         g.db_session = current_app.extensions["db"].session(read_only=not g.db_writes)
     return g.db_session
@@ -19,9 +24,13 @@ def db() -> Session:
 def read_db() -> Session:
     """The request's read-only session, for what a request reads before it knows whether it
     will write (an API key, a factory's secrets): on SQLite it never takes the write lock,
-    so a request turned away never holds up one that writes."""
+    so a request turned away never holds up one that writes. Elsewhere a transaction that has
+    only read holds nothing a writer waits for, and the request's one session serves: one
+    connection and one transaction, not two."""
     if "db_read_session" not in g:
-        g.db_read_session = current_app.extensions["db"].session(read_only=True)
+        database = current_app.extensions["db"]
+        sqlite = database.engine.dialect.name == "sqlite"
+        g.db_read_session = database.session(read_only=True) if sqlite else db()
     return g.db_read_session
 
 

@@ -18,7 +18,7 @@ from service.db import utcnow
 from service.groups.messages import post_message
 from service.groups.templates import default_template
 from service.orders.orders import ItemRequest, place_order
-from service.orders.progress import record_progress
+from service.progress.recording import record_progress
 
 DEMO_CHAIN = "Lumen Home Furnishings"
 DEMO_PASSWORD = "demo-password"

@@ -18,7 +18,7 @@ from service.customers.models import AuditEntry, Customer  # noqa: F401
 from service.db import Base
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message  # noqa: F401
 from service.notify.models import OutboxEvent  # noqa: F401
-from service.orders.models import Order, TimelineEntry, WorkItem  # noqa: F401
-from service.progress.models import ProgressReport  # noqa: F401
+from service.orders.models import Order, WorkItem  # noqa: F401
+from service.progress.models import TimelineEntry  # noqa: F401
 
 metadata = Base.metadata

@@ -9,8 +9,8 @@ from marshmallow import fields, validate
 from blueprints.brand_api.schemas import NAME, Mobile, Name, PageArgs
 from blueprints.fields import Text, UtcDateTime
 from service.groups.templates import JOINING_ROLES
-from service.orders.milestones import MILESTONES
 from service.pagination import encode_cursor
+from service.progress.milestones import MILESTONES
 
 # Customers
 
@@ -116,7 +116,9 @@ class OrderSummary(ma.Schema):
     reference = fields.String()
     milestone = fields.String(metadata={"description": "its least advanced work item's"})
     created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    updated_at = fields.DateTime(
+        metadata={"description": "when it was placed or its milestone last moved"}
+    )
 
 
 class Order(OrderSummary):

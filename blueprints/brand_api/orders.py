@@ -12,8 +12,8 @@ from blueprints.brand_api.schemas import columns_of, page_of
 from service.db import get_in_chain
 from service.groups.groups import group_of_customer
 from service.orders import orders as service
-from service.orders.models import Order
-from service.orders.progress import get_work_item, record_progress
+from service.orders.models import Order, WorkItem
+from service.progress.recording import record_progress
 
 blp = Blueprint(
     "orders",
@@ -71,7 +71,7 @@ def post_progress(data, work_item_id: uuid.UUID):
     the work item was created (5 minutes' grace for a slow clock); when `eta` is before
     `occurred_at` (or before now, when `occurred_at` is not given).
     """
-    item = get_work_item(db(), g.chain_id, work_item_id)
+    item = get_in_chain(db(), WorkItem, g.chain_id, work_item_id)
     progress = record_progress(db(), work_item=item, actor="api", **data)
     order = get_in_chain(db(), Order, g.chain_id, item.order_id)
     return {"moved": progress.moved, "work_item": item, "order_milestone": order.milestone}

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import Blueprint, jsonify, request
 from marshmallow import fields, validate
 
-from blueprints import db
+from blueprints import db, read_db
 from blueprints.doors import WEBHOOKS_PREFIX
 from blueprints.factory_webhooks.signatures import refusal
 from blueprints.fields import Text, UtcDateTime
@@ -17,7 +17,7 @@ from blueprints.metrics import redis_client
 from service import metrics
 from service.chain.organisations import factory_webhook_secrets
 from service.errors import DomainError
-from service.orders.milestones import MILESTONES
+from service.progress.milestones import MILESTONES
 from service.progress.reports import Event, record_report
 
 bp = Blueprint("factory_webhooks", __name__, url_prefix=WEBHOOKS_PREFIX)
@@ -41,6 +41,10 @@ class BatchSchema(ma.Schema):
     )
 
 
+# Made once: a schema's construction copies its fields, a good part of a request's cost.
+_EVENT, _BATCH = EventSchema(), BatchSchema()
+
+
 def _rejected(status: int, reason: str, message: str, details: dict | None = None):
     """The error answer to a request turned down, counted by its reason (also its code)."""
     metrics.count(redis_client(), metrics.WEBHOOK_REQUESTS_REJECTED, reason=reason)
@@ -59,9 +63,10 @@ def progress(factory_id: uuid.UUID):
     if len(body) > MAX_BODY:
         return _too_large()
 
-    chain_id, secrets = factory_webhook_secrets(db(), factory_id)
-    # An unknown or removed factory has nothing to verify against: it is told what a wrong
-    # secret would be, no more.
+    # Read with the read-only session: a request turned away here never began a transaction
+    # that may write (on SQLite, never took the write lock). An unknown or removed factory
+    # has nothing to verify against: it is told what a wrong secret would be.
+    _, secrets = factory_webhook_secrets(read_db(), factory_id)
     refused = refusal(secrets, body, request.headers)
     if refused is not None:
         return _rejected(401, refused.code, refused.message, refused.details)
@@ -78,7 +83,7 @@ def progress(factory_id: uuid.UUID):
         return _rejected(400, "bad_request", "The body is not JSON.")
     batch = isinstance(payload, dict) and "events" in payload
     try:
-        loaded = BatchSchema().load(payload) if batch else {"events": [EventSchema().load(payload)]}
+        loaded = _BATCH.load(payload) if batch else {"events": [_EVENT.load(payload)]}
     except ma.ValidationError as error:
         return _rejected(422, "invalid", "Some fields are not valid.", {"fields": error.messages})
     except TypeError:
@@ -88,7 +93,6 @@ def progress(factory_id: uuid.UUID):
         answer, new = record_report(
             db(),
             factory_id=factory_id,
-            chain_id=chain_id,
             webhook_id=webhook_id,
             events=[Event(**event) for event in loaded["events"]],
             batch=batch,

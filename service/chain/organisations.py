@@ -228,7 +228,10 @@ def factory_webhook_secrets(
 ) -> tuple[uuid.UUID | None, list[str]]:
     """(chain id, active secrets newest first) of a factory still in its chain, in one
     query; (None, []) for any other organisation or id."""
-    rows = session.execute(
-        _FACTORY_SECRETS, {"factory_id": factory_id, "now": now or utcnow()}
-    ).all()
+    # On the connection: a webhook's hottest read needs none of the ORM's handling of it.
+    rows = (
+        session.connection()
+        .execute(_FACTORY_SECRETS, {"factory_id": factory_id, "now": now or utcnow()})
+        .all()
+    )
     return (rows[0].chain_id if rows else None), [row.secret for row in rows]

@@ -1,1 +1,2 @@
-"""Orders, their work items (one per factory part) and the milestone timeline."""
+"""Orders and their work items (one per factory part). Their milestones move in
+service/progress, which keeps the timeline."""

@@ -9,7 +9,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
     Uuid,
     text,
@@ -17,16 +16,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, UTCDateTime, new_id, utcnow
-from service.orders.milestones import MILESTONES
-
-_MILESTONE_IN = "milestone IN ({})".format(", ".join(f"'{m}'" for m in MILESTONES))
+from service.progress.milestones import MILESTONE_IN
 
 
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("chain_id", "reference"),
-        CheckConstraint(_MILESTONE_IN, name="milestone"),
+        CheckConstraint(MILESTONE_IN, name="milestone"),
         # Keyset pages of a dealer's, a customer's, or a milestone's orders: one range scan each.
         Index("ix_orders_dealer_id", "chain_id", "dealer_id", "id"),
         Index("ix_orders_customer_id", "customer_id", "id"),
@@ -50,7 +47,7 @@ class Order(Base):
 class WorkItem(Base):
     __tablename__ = "work_items"
     __table_args__ = (
-        CheckConstraint(_MILESTONE_IN, name="milestone"),
+        CheckConstraint(MILESTONE_IN, name="milestone"),
         CheckConstraint("quantity > 0", name="quantity"),
         # A factory names its work items by its own reference when it reports progress.
         Index(
@@ -77,29 +74,4 @@ class WorkItem(Base):
     # When the current milestone was reached (as reported), for ordering late reports.
     milestone_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class TimelineEntry(Base):
-    """One change of a work item's or an order's milestone, or a report that changed nothing
-    (late: behind what we already knew)."""
-
-    __tablename__ = "timeline_entries"
-    __table_args__ = (
-        CheckConstraint(_MILESTONE_IN, name="milestone"),
-        Index("ix_timeline_entries_order_id", "order_id", "id"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
-    # None for the order's own milestone.
-    work_item_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_items.id"))
-    milestone: Mapped[str] = mapped_column(String(32))
-    # Who or what reported it: "api", "factory:<id>", "member:<id>", "system".
-    actor: Mapped[str] = mapped_column(String(100))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    note: Mapped[str] = mapped_column(Text, default="")
-    eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    late: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,9 +19,10 @@ from service.db import get_in_chain, utcnow
 from service.errors import Conflict, FieldErrors, Invalid
 from service.groups.groups import ensure_delivery_group
 from service.groups.models import DeliveryGroup
-from service.orders.milestones import FIRST, RANK
-from service.orders.models import Order, TimelineEntry, WorkItem
+from service.orders.models import Order, WorkItem
 from service.pagination import Page, decode_cursor, paginate
+from service.progress.milestones import FIRST, RANK
+from service.progress.models import TimelineEntry
 
 MAX_ITEMS = 200
 

@@ -1,1 +1,2 @@
-"""Progress reports from factories: signed webhooks, recorded once per webhook-id."""
+"""Progress: the milestones, recording a reported step (the brand's API, a factory's webhook),
+the factory's report log (a webhook-id answered once), and what a report's dates may be."""

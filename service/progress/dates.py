@@ -4,21 +4,15 @@ comes with. A report that breaks one is refused whole; nothing of it is stored."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from service.db import as_utc
 
 # A sender's clock may run behind ours (as much as a webhook's signature allows).
 CLOCK_SKEW = timedelta(minutes=5)
 AHEAD = timedelta(days=1)
 
 OUT_OF_RANGE = "Out of range: the date must fall within the years 1-9999 in UTC."
-
-
-def as_utc(value: datetime) -> datetime | None:
-    """`value` in UTC, or None when UTC has no such date (9999-12-31T23:00-14:00)."""
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        return None
 
 
 def implausible(

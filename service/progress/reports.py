@@ -1,9 +1,11 @@
-"""Recording a factory's progress report: every event in one transaction, or none."""
+"""A factory's webhook delivery recorded: every event in one transaction, or none, and its
+webhook-id claimed by the first timeline entry it writes (see TimelineEntry), so a retry is
+answered as the first delivery was and writes nothing."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select
@@ -11,20 +13,29 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.db import new_id, utcnow
 from service.errors import Invalid
 from service.orders.models import WorkItem
-from service.orders.progress import Locked, Report, apply, judge, lock_work_items
-from service.progress.models import ProgressReport
+from service.progress.models import TimelineEntry
+from service.progress.recording import (
+    FieldName,
+    Locked,
+    Report,
+    apply,
+    field_of_one_report,
+    judge,
+    lock_work_items,
+)
 
-# Claiming a webhook-id: INSERT … ON CONFLICT DO NOTHING, which both databases have.
+# Claiming a webhook-id with a delivery's first timeline entry: INSERT … ON CONFLICT DO
+# NOTHING on the partial unique index, which both databases have.
 _CLAIMS = {
-    dialect: insert(ProgressReport.__table__)
-    .on_conflict_do_nothing(index_elements=["factory_id", "webhook_id"])
-    .returning(ProgressReport.__table__.c.id)
+    dialect: insert(TimelineEntry.__table__)
+    .on_conflict_do_nothing(
+        index_elements=["actor", "webhook_id"], index_where=TimelineEntry.webhook_id.is_not(None)
+    )
+    .returning(TimelineEntry.__table__.c.id)
     for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
-
 
 # A factory's work items named by our ids or by its own references.
 _FACTORY_ITEMS = (WorkItem.factory_id == bindparam("factory_id")) & or_(
@@ -42,11 +53,17 @@ class Event:
     eta: datetime | None = None
 
 
+def factory_actor(factory_id: uuid.UUID) -> str:
+    """Who a factory's timeline entries say reported them; with the webhook-id, the claim's key."""
+    return f"factory:{factory_id}"
+
+
 def earlier_answer(session: Session, factory_id: uuid.UUID, webhook_id: str) -> dict | None:
     """The answer given to the first delivery of this webhook-id, if there was one."""
     return session.scalar(
-        select(ProgressReport.answer).where(
-            ProgressReport.factory_id == factory_id, ProgressReport.webhook_id == webhook_id
+        select(TimelineEntry.answer).where(
+            TimelineEntry.actor == factory_actor(factory_id),
+            TimelineEntry.webhook_id == webhook_id,
         )
     )
 
@@ -62,12 +79,8 @@ def _field_of_event(index: int, name: str) -> str:
     return f"events[{index}].{name}"
 
 
-def _field_of_the_event(_index: int, name: str) -> str:
-    return name
-
-
 def _resolve(
-    locked: Locked, factory_id: uuid.UUID, events: list[Event], batch: bool
+    locked: Locked, factory_id: uuid.UUID, events: list[Event], field_name: FieldName
 ) -> list[Report]:
     """Each event's work item among those locked, by our id or the factory's reference.
     Another factory's work item is answered like an unknown one: nothing to learn there."""
@@ -82,8 +95,7 @@ def _resolve(
         item_id = item.id if item is not None and item.factory_id == factory_id else None
         item_id = item_id or by_reference.get(event.work_item)
         if item_id is None:
-            field = _field_of_event(i, "work_item") if batch else "work_item"
-            raise Invalid.field(field, "No such work item of this factory.")
+            raise Invalid.field(field_name(i, "work_item"), "No such work item of this factory.")
         reports.append(Report(item_id, event.milestone, event.occurred_at, event.note, event.eta))
     return reports
 
@@ -92,7 +104,6 @@ def record_report(
     session: Session,
     *,
     factory_id: uuid.UUID,
-    chain_id: uuid.UUID,
     webhook_id: str,
     events: list[Event],
     batch: bool = False,
@@ -107,33 +118,26 @@ def record_report(
         ids=[ref for ref in map(_as_uuid, refs) if ref],
         refs=list(refs),
     )
+    field_name = _field_of_event if batch else field_of_one_report
     plan = judge(
         locked,
-        _resolve(locked, factory_id, events, batch),
-        actor=f"factory:{factory_id}",
-        field_name=_field_of_event if batch else _field_of_the_event,
+        _resolve(locked, factory_id, events, field_name),
+        actor=factory_actor(factory_id),
+        field_name=field_name,
     )
     results = [
         {"work_item": str(step.work_item_id), "milestone": step.milestone, "moved": step.moved}
         for step in plan.steps
     ]
     answer = {"accepted": len(results), "results": results}
-    # Claim the webhook-id before writing anything, in one statement: of two deliveries
-    # racing with one id, the second waited on the orders' locks above, then finds the id
-    # taken here and writes nothing.
-    claimed = session.connection().scalar(
-        _CLAIMS[session.get_bind().dialect.name],
-        {
-            "id": new_id(),
-            "chain_id": chain_id,
-            "factory_id": factory_id,
-            "webhook_id": webhook_id,
-            "events": len(events),
-            "answer": answer,
-            "received_at": utcnow(),
-        },
-    )
-    if claimed is None:
+    # Claim the webhook-id with the first entry before writing anything else: of two
+    # deliveries racing with one id, the second waited on the orders' locks above, or on
+    # the claim's unique index when they name other orders, and finds the id taken here.
+    first, *rest = plan.timeline
+    claim = {**first, "webhook_id": webhook_id, "answer": answer}
+    if session.connection().scalar(_CLAIMS[session.get_bind().dialect.name], claim) is None:
         return earlier_answer(session, factory_id, webhook_id), False
-    apply(session, plan)
+    # The rest with the other rows: an executemany, which costs less than one INSERT of them
+    # all with the claim (its RETURNING, in batches of many events).
+    apply(session, replace(plan, timeline=rest))
     return answer, True

@@ -22,8 +22,7 @@ from service.app import create_app
 from service.chain.chains import issue_api_key
 from service.cli import alembic_config
 from service.groups.models import Message
-from service.orders.models import TimelineEntry
-from service.progress.models import ProgressReport
+from service.progress.models import TimelineEntry
 from tests.blueprints.factory_webhooks.test_progress_webhook import Factory, post
 from tests.one_order import place_one_order
 
@@ -96,14 +95,11 @@ def restart_app(config, postgres):
 
 
 def stored(app, webhook_id: str) -> tuple[int, int, int]:
-    """(reports with this webhook-id, notifications, the work item's 'shipped' entries)."""
+    """(deliveries claimed with this webhook-id, notifications, the work item's 'shipped'
+    entries)."""
     with app.extensions["db"].session() as session:
         return (
-            session.scalar(
-                select(func.count())
-                .select_from(ProgressReport)
-                .where(ProgressReport.webhook_id == webhook_id)
-            ),
+            session.scalar(select(func.count()).where(TimelineEntry.webhook_id == webhook_id)),
             session.scalar(select(func.count()).where(Message.kind == "notification")),
             session.scalar(
                 select(func.count()).where(

@@ -16,7 +16,7 @@ from service.groups.archive import COLUMNS, as_csv, as_jsonl
 from service.groups.messages import iter_history, post_message
 from service.groups.models import DeliveryGroup, Message
 from service.models import metadata
-from service.orders.progress import record_progress
+from service.progress.recording import record_progress
 from tests.service.customers.chain_world import build_chain_world
 
 TRICKY = 'He said "fine", then:\nline two; 长度, commas, \\ and a tab\t.'

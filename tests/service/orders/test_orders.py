@@ -12,8 +12,9 @@ from service.db import get_in_chain
 from service.errors import Conflict, Invalid, NotFound
 from service.groups.models import DeliveryGroup, GroupMember, Message
 from service.notify.models import OutboxEvent
-from service.orders.models import Order, TimelineEntry, WorkItem
+from service.orders.models import Order, WorkItem
 from service.orders.orders import ItemRequest, list_orders, place_order, timeline
+from service.progress.models import TimelineEntry
 
 
 def place(world, customer, *, reference="SO-1001", items=None, dealer=None):

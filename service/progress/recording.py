@@ -25,14 +25,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from service.db import UTCDateTime, new_id, utcnow
-from service.errors import FieldErrors, Invalid, no_such
+from service.errors import FieldErrors, Invalid
 from service.groups.messages import MAX_TEXT
 from service.groups.models import DeliveryGroup, Message
 from service.notify.outbox import emit_many
 from service.notify.topics import message_posted
-from service.orders.milestones import LABELS, RANK, order_milestone
-from service.orders.models import Order, TimelineEntry, WorkItem
+from service.orders.models import Order, WorkItem
 from service.progress.dates import implausible
+from service.progress.milestones import LABELS, RANK, order_milestone
+from service.progress.models import TimelineEntry
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,6 @@ class Plan:
     outbox: list[dict] = field(default_factory=list)
 
 
-def get_work_item(
-    session: Session, chain_id: uuid.UUID, work_item_id: uuid.UUID, *, field: str | None = None
-) -> WorkItem:
-    item = session.get(WorkItem, work_item_id)
-    if item is None or item.chain_id != chain_id:
-        raise no_such("work item", field=field)
-    return item
-
-
 @functools.cache
 def _lock_orders(which: ColumnElement[bool]):
     # Every item of every order concerned, the orders and their items locked (FOR NO KEY
@@ -162,7 +154,13 @@ def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> L
     return Locked(orders, items)
 
 
-def _field_of_the_one_report(_index: int, name: str) -> str:
+# How an error names a report's field: (the report's index, the field's name) -> the name.
+FieldName = Callable[[int, str], str]
+
+
+def field_of_one_report(_index: int, name: str) -> str:
+    """A field's name in an error about a report sent alone: just the name (a batch's errors
+    name the report too, see `judge`'s `field_name`)."""
     return name
 
 
@@ -171,7 +169,7 @@ def judge(
     reports: list[Report],
     *,
     actor: str,
-    field_name: Callable[[int, str], str] = _field_of_the_one_report,
+    field_name: FieldName = field_of_one_report,
 ) -> Plan:
     """Decide what each report changes, in the order given. Reports arrive out of order: one
     behind what is known (an earlier milestone, or the same one again) goes in the timeline
@@ -208,28 +206,20 @@ def judge(
         now_at = order_milestone([milestones[i] for i in items_of[order.id]])
         order_changed = now_at != order_milestones[order.id]
         order_milestones[order.id] = now_at
-        plan.orders[order.id] = {"_id": order.id, "_milestone": now_at, "_updated_at": now}
         if order_changed:
+            # Only then is the order's row written (a new row version, and new entries in
+            # its milestone's index): its lock, taken above, is what serialises reports.
+            # So updated_at says when the order itself last changed, not its items.
+            plan.orders[order.id] = {"_id": order.id, "_milestone": now_at, "_updated_at": now}
             plan.timeline.append(_entry(order, None, now_at, "system", occurred_at, None))
         notification_id = _notify(plan, order, item, report, now_at)
-        plan.outbox.append(
-            {
-                "chain_id": order.chain_id,
-                "topic": "milestone.changed",
-                "payload": {
-                    "order_id": str(order.id),
-                    "work_item_id": str(item.id),
-                    "milestone": report.milestone,
-                    "order_milestone": now_at,
-                    "occurred_at": occurred_at.isoformat(),
-                },
-            }
-        )
         plan.steps.append(Step(item.id, report.milestone, True, order_changed, notification_id))
     return plan
 
 
-def _check_dates(locked: Locked, reports: list[Report], now: datetime, field_name) -> None:
+def _check_dates(
+    locked: Locked, reports: list[Report], now: datetime, field_name: FieldName
+) -> None:
     errors = FieldErrors()
     for i, report in enumerate(reports):
         for name, reason in implausible(
@@ -314,9 +304,11 @@ _ORDER_UPDATE = (
 def apply(session: Session, plan: Plan) -> None:
     """Write what `judge` decided, a statement per table."""
     connection = session.connection()
-    connection.execute(_TIMELINE_INSERT, plan.timeline)
+    if plan.timeline:
+        connection.execute(_TIMELINE_INSERT, plan.timeline)
     if plan.items:
         connection.execute(_ITEM_UPDATE, list(plan.items.values()))
+    if plan.orders:
         connection.execute(_ORDER_UPDATE, list(plan.orders.values()))
     if plan.messages:
         connection.execute(_MESSAGE_INSERT, plan.messages)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.orders.milestones import FIRST, MILESTONES, RANK, order_milestone
+from service.progress.milestones import FIRST, MILESTONES, RANK, order_milestone
 
 milestone_lists = st.lists(st.sampled_from(MILESTONES), min_size=1, max_size=20)
 

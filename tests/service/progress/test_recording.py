@@ -3,18 +3,21 @@ write the outbox; a late or repeated report is kept in the timeline and changes 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from service.db import get_in_chain
 from service.errors import Invalid, NotFound
 from service.groups.models import Message
 from service.notify.models import OutboxEvent
-from service.orders.models import TimelineEntry, WorkItem
+from service.orders.models import WorkItem
 from service.orders.orders import timeline
-from service.orders.progress import get_work_item, record_progress
+from service.progress.models import TimelineEntry
+from service.progress.recording import record_progress
 from tests.service.customers.chain_world import build_chain_world, delete_chain, race
 
 
@@ -114,21 +117,15 @@ def test_a_forward_move_posts_one_notification_with_its_payload(acme, placed):
     )
 
 
-def test_a_forward_move_writes_message_posted_and_milestone_changed(acme, placed):
-    order, _, (panels, _) = placed
+def test_a_forward_move_writes_its_notifications_message_posted_only(acme, placed):
+    _, _, (panels, _) = placed
     before = outbox(acme)
 
     progress = report(acme, panels, "designed")
 
     new = outbox(acme)[len(before) :]
-    assert sorted(event.topic for event in new) == ["message.posted", "milestone.changed"]
-    posted = next(event for event in new if event.topic == "message.posted")
-    changed = next(event for event in new if event.topic == "milestone.changed")
-    assert posted.payload["message_id"] == str(progress.notification.id)
-    assert changed.payload["order_id"] == str(order.id)
-    assert changed.payload["work_item_id"] == str(panels.id)
-    assert changed.payload["milestone"] == "designed"
-    assert changed.payload["order_milestone"] == "received"
+    assert [event.topic for event in new] == ["message.posted"]
+    assert new[0].payload["message_id"] == str(progress.notification.id)
 
 
 def test_forward_move_its_notification_and_outbox_rows_are_one_transaction(acme, placed):
@@ -164,6 +161,43 @@ def test_the_order_moves_only_when_its_least_advanced_item_does(acme, placed):
     assert order_entries() == ["received", "designed", "shipped"]
 
 
+@contextmanager
+def statements(session):
+    """The SQL statements the session's connection runs meanwhile."""
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def test_a_step_that_leaves_the_order_where_it_was_does_not_write_the_order(acme, placed):
+    """The order's updated_at says when the order itself last changed (placed, or its
+    milestone moved); a work item's step says when it was taken in the timeline."""
+    order, _, (panels, frame) = placed
+    acme.session.flush()
+    placed_at = order.updated_at
+
+    with statements(acme.session) as seen:
+        report(acme, panels, "shipped")  # the frame is still at received: so is the order
+    assert not [s for s in seen if s.lstrip().upper().startswith("UPDATE ORDERS")]
+    acme.session.refresh(order)
+    assert (order.milestone, order.updated_at) == ("received", placed_at)
+
+    with statements(acme.session) as seen:
+        report(acme, frame, "designed")
+    assert len([s for s in seen if s.lstrip().upper().startswith("UPDATE ORDERS")]) == 1
+    acme.session.refresh(order)
+    assert order.milestone == "designed"
+    assert order.updated_at > placed_at
+
+
 def test_the_order_is_completed_only_when_every_item_is(acme, placed):
     order, _, (panels, frame) = placed
 
@@ -189,8 +223,8 @@ def test_work_item_of_another_chain_is_not_found(acme, rival, placed):
     _, _, (panels, _) = placed
 
     with pytest.raises(NotFound):
-        get_work_item(rival.session, rival.id, panels.id)
-    assert get_work_item(acme.session, acme.id, panels.id) is panels
+        get_in_chain(rival.session, WorkItem, rival.id, panels.id)
+    assert get_in_chain(acme.session, WorkItem, acme.id, panels.id) is panels
 
 
 # Two reports on one work item at once (PostgreSQL: SQLite serialises writers anyway)

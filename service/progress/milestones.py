@@ -12,6 +12,8 @@ MILESTONES = (
     "installed",
     "completed",
 )
+# The check constraint of every milestone column.
+MILESTONE_IN = "milestone IN ({})".format(", ".join(f"'{m}'" for m in MILESTONES))
 RANK = {milestone: rank for rank, milestone in enumerate(MILESTONES)}
 FIRST = MILESTONES[0]
 LABELS = {
