@@ -60,10 +60,9 @@ def authenticate() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
-    # Read-only, and ended before the view begins its own: a write transaction begins only
-    # when a view writes, and a refused key never takes SQLite's write lock.
+    # Read-only: a write transaction begins only when a view writes (db() ends this one
+    # first), and a refused key never takes SQLite's write lock.
     chain_id = chain_for_api_key(read_db(), key.strip())
-    read_db().close()
     if chain_id is None:
         raise Unauthorized("Unknown or revoked API key.")
     g.chain_id = chain_id
