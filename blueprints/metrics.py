@@ -7,18 +7,20 @@ import logging
 
 from flask import Blueprint, Response, current_app
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy import func, select
 
 from blueprints import db
 from blueprints.json_errors import DATABASE_ERRORS
 from service import metrics
-from service.notify.models import OutboxEvent
+from service.notify.outbox import waiting
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("metrics", __name__)
 
-OUTBOX_PENDING = ("chain_collab_outbox_pending", "Outbox rows not yet done.")
+OUTBOX_PENDING = (
+    "chain_collab_outbox_pending",
+    "Outbox entries not yet acted on: messages not planned, rows not done.",
+)
 
 
 def redis_client():
@@ -35,9 +37,7 @@ def redis_client():
 def scrape():
     gauges = {}
     try:
-        gauges[OUTBOX_PENDING] = db().scalar(
-            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.done_at.is_(None))
-        )
+        gauges[OUTBOX_PENDING] = waiting(db())
     except DATABASE_ERRORS as error:
         # The counters are in Redis: show them while the database is away.
         log.warning("No outbox gauge, the database is away: %s", error)

@@ -56,7 +56,7 @@ class Pipeline:
         """The pipeline over this database and Redis, told of every commit of its sessions:
         outbox rows go on the queue when, and only when, their transaction commits."""
         pipeline = cls(config, db, redis)
-        publish_after_commit(db.sessionmaker, lambda ids, counts: pipeline.publish(ids, counts))
+        publish_after_commit(db.sessionmaker, lambda wake, counts: pipeline.publish(wake, counts))
         return pipeline
 
     def __init__(self, config: Config, db: Database, redis: RedisHandle):
@@ -98,27 +98,27 @@ class Pipeline:
     def _drain_flag(self) -> str:
         return f"chain_collab:drain_queued:{self.config.queue_name}"
 
-    def publish(self, outbox_ids: list[uuid.UUID], counts: list = ()) -> None:
-        """After a commit: count what it counted, and see that a drain is queued or running,
-        in one round trip to Redis. While a drain is, the flag is up and later commits queue
-        nothing: that drain takes their rows, so a stream of commits costs one job, not one
-        each."""
+    def publish(self, wake: bool, counts: list = ()) -> None:
+        """After a commit: count what it counted, and, if it wrote outbox entries (`wake`),
+        see that a drain is queued or running, in one round trip to Redis. While a drain is,
+        the flag is up and later commits queue nothing: that drain takes their entries, so a
+        stream of commits costs one job, not one each."""
         with self.redis.client.pipeline(transaction=False) as pipe:
             for name, amount, labels in counts:
                 metrics.add(pipe, name, amount, **labels)
-            if outbox_ids:
+            if wake:
                 pipe.set(self._drain_flag, 1, nx=True, ex=DRAIN_FLAG_SECONDS)
             # Sent whether or not there are rows: a commit may bring counts alone.
             answers = pipe.execute()
-        flag_was_down = bool(outbox_ids) and answers[-1]
+        flag_was_down = wake and answers[-1]
         if flag_was_down:
             enqueue_drain(self.queue)
 
     def drain(self) -> None:
-        """Plan and push pending outbox rows until none are left. The flag stays up while
-        rows keep coming (refreshed, so a killed worker's flag soon lapses); once a look finds
-        nothing, it is taken down and one more look is made: a commit before that saw the
-        flag and relies on this drain, one after it queues the next."""
+        """Plan and push outbox entries (messages, rows) until none are left. The flag stays
+        up while they keep coming (refreshed, so a killed worker's flag soon lapses); once a
+        look finds nothing, it is taken down and one more look is made: a commit before that
+        saw the flag and relies on this drain, one after it queues the next."""
         started, closing, helped = time.monotonic(), False, False
         self.redis.client.set(self._drain_flag, 1, ex=DRAINING_FLAG_SECONDS)
         while True:
@@ -129,11 +129,12 @@ class Pipeline:
             with self.db.session() as session:
                 touched, taken = plan(session, limit=DRAIN_BATCH)
                 session.commit()
-            if taken == DRAIN_BATCH and not helped:
+            full = taken >= DRAIN_BATCH  # a full batch of messages or rows, or both
+            if full and not helped:
                 enqueue_drain(self.queue)  # a backlog: let another worker drain beside us
                 helped = True
             self.push(touched)
-            if taken == DRAIN_BATCH:
+            if full:
                 continue
             if closing:
                 return
@@ -182,11 +183,14 @@ class Pipeline:
             enqueue_plan(queue, swept.outbox_ids[start : start + 500])
         for channel_id in swept.channel_ids:
             enqueue_push(queue, channel_id)
-        if swept.outbox_ids or swept.channel_ids:
+        if swept.messages_waiting:
+            enqueue_drain(queue)
+        if swept.outbox_ids or swept.channel_ids or swept.messages_waiting:
             log.info(
-                "Sweep: %d outbox rows, %d channels enqueued again",
+                "Sweep: %d outbox rows, %d channels enqueued again%s",
                 len(swept.outbox_ids),
                 len(swept.channel_ids),
+                "; messages waited to be planned: a drain queued" * swept.messages_waiting,
             )
         return len(swept.outbox_ids), len(swept.channel_ids)
 
@@ -207,7 +211,7 @@ def _pipeline() -> Pipeline:
 
 
 def drain() -> None:
-    """Plan and push every pending outbox row, a batch at a time."""
+    """Plan and push every outbox entry waiting, a batch at a time."""
     _pipeline().drain()
 
 

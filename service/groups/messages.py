@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from service.errors import Invalid
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message
 from service.groups.moderation import auto_reply, judge
-from service.notify.outbox import emit
-from service.notify.topics import message_posted
+from service.notify.outbox import announce
 from service.pagination import Page, decode_cursor, paginate
 
 MAX_TEXT = 4000
@@ -22,9 +21,10 @@ SENDERS = ("member", "customer")
 
 
 def _published(session: Session, message: Message) -> Message:
+    # A message is its own outbox entry (not yet planned): the drain is woken at commit.
     session.add(message)
     session.flush()
-    emit(session, message_posted(message.chain_id, message.id, message.group_id))
+    announce(session)
     return message
 
 

@@ -107,6 +107,14 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_group_id", "group_id", "id"),
+        # The messages still to put on their group's channels: a message is its own outbox
+        # entry (service.notify.planning). Planned ones drop out of this index.
+        Index(
+            "ix_messages_unplanned",
+            "id",
+            sqlite_where=text("planned_at IS NULL"),
+            postgresql_where=text("planned_at IS NULL"),
+        ),
         # Posting the same client_message_id twice stores the message once.
         Index(
             "uq_messages_client_message_id",
@@ -136,3 +144,5 @@ class Message(Base):
     flagged: Mapped[bool] = mapped_column(default=False)
     flag_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the planner wrote its deliveries; NULL until then (see ix_messages_unplanned).
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,5 +1,10 @@
-"""The outbox: rows written in the transaction of the change that caused them, announced to
-the queue after it commits. Whether it commits or not, the row and the change go together."""
+"""The outbox: what the pipeline must act on, written in the transaction of the change that
+caused it and announced to the queue after it commits. Whether it commits or not, the entry
+and the change go together.
+
+Two kinds of entry: a message, which is its own (it is to be put on its group's channels
+until the planner marks it planned, see Message.planned_at), and an outbox row for anything
+else the pipeline must do (service.notify.topics)."""
 
 from __future__ import annotations
 
@@ -8,18 +13,25 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import metrics
 from service.db import among, new_id, utcnow
+from service.groups.models import Message
 from service.notify.models import OutboxEvent
 from service.notify.topics import OutboxRow
 
 log = logging.getLogger(__name__)
 
-# Ids of the outbox rows a session has written and not yet committed.
+# Set on a session that has written an outbox entry not yet committed.
 _UNPUBLISHED = "outbox.unpublished"
+
+
+def announce(session: Session) -> None:
+    """Say that the caller's transaction writes an outbox entry (a message, a row): the drain
+    is woken if and only if it commits."""
+    session.info[_UNPUBLISHED] = True
 
 
 def emit(session: Session, row: OutboxRow) -> OutboxEvent:
@@ -27,40 +39,26 @@ def emit(session: Session, row: OutboxRow) -> OutboxEvent:
     published if and only if the change that caused it commits."""
     event_ = OutboxEvent(id=new_id(), **row)
     session.add(event_)
-    session.info.setdefault(_UNPUBLISHED, []).append(event_.id)
+    announce(session)
     return event_
 
 
-_INSERT = insert(OutboxEvent.__table__)
-
-
-def emit_many(session: Session, rows: list[OutboxRow]) -> None:
-    """`emit` for many rows in one INSERT, bypassing the
-    unit of work: for callers writing in bulk."""
-    if not rows:
-        return
-    rows = [{"id": new_id(), **row} for row in rows]
-    session.connection().execute(_INSERT, rows)
-    session.info.setdefault(_UNPUBLISHED, []).extend(row["id"] for row in rows)
-
-
-def publish_after_commit(factory: sessionmaker, publish: Callable[[list[uuid.UUID], list], None]):
-    """Hand each committed transaction's outbox ids (to put on the queue) and the counts it
-    made with metrics.count_on_commit to `publish`, never before the commit: a job must not
-    look for a row that is not there yet. A failing publish loses no row: the sweeper finds
-    those left undone."""
+def publish_after_commit(factory: sessionmaker, publish: Callable[[bool, list], None]):
+    """Tell `publish` of each committed transaction: whether it wrote outbox entries (the
+    drain is to be woken) and the counts it made with metrics.count_on_commit; never before
+    the commit, since a job must not look for an entry that is not there yet. A failing
+    publish loses nothing: the sweeper finds the entries left undone."""
 
     def after_commit(session: Session) -> None:
-        ids = session.info.pop(_UNPUBLISHED, None) or []
+        wake = session.info.pop(_UNPUBLISHED, False)
         counts = session.info.pop(metrics.ON_COMMIT, None) or []
-        if not ids and not counts:
+        if not wake and not counts:
             return
         try:
-            publish(ids, counts)
+            publish(wake, counts)
         except Exception:
             log.warning(
-                "Could not tell Redis of a commit (%d outbox rows: the sweeper will enqueue them)",
-                len(ids),
+                "Could not tell Redis of a commit (its outbox entries wait for the sweeper)",
                 exc_info=True,
             )
 
@@ -70,17 +68,6 @@ def publish_after_commit(factory: sessionmaker, publish: Callable[[list[uuid.UUI
 
     event.listen(factory, "after_commit", after_commit)
     event.listen(factory, "after_rollback", after_rollback)
-
-
-def pending(session: Session, *, limit: int = 100) -> list[OutboxEvent]:
-    return list(
-        session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.done_at.is_(None))
-            .order_by(OutboxEvent.id)
-            .limit(limit)
-        )
-    )
 
 
 def overdue(
@@ -111,3 +98,26 @@ def overdue(
             .values(enqueued_at=now, attempts=OutboxEvent.attempts + 1)
         )
     return ids
+
+
+def messages_overdue(session: Session, *, deadline: timedelta, now: datetime | None = None) -> bool:
+    """Whether a message still waits to be planned long after it was written: the drain its
+    commit woke was lost (a crash before it was queued, a Redis restart)."""
+    cutoff = (now or utcnow()) - deadline
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(Message.planned_at.is_(None), Message.created_at < cutoff)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def waiting(session: Session) -> int:
+    """Outbox entries not yet acted on: messages not planned and rows not done."""
+    return session.scalar(
+        select(func.count()).select_from(Message).where(Message.planned_at.is_(None))
+    ) + session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.done_at.is_(None))
+    )

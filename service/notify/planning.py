@@ -1,7 +1,8 @@
-"""Planning: outbox rows → what their consumers owe. A `message.posted` row becomes one
-delivery per channel of the message's group; a `channel.resumed` or `delivery.retried` row
-names a channel to push now. The rows are marked done in the same transaction that writes
-the deliveries, and deliveries are unique per (channel, message): planned twice, owed once.
+"""Planning: outbox entries → what their consumers owe. A message not yet planned becomes one
+delivery per channel of its group, and is marked planned; a `channel.resumed` or
+`delivery.retried` row names a channel to push now, and is marked done. Both in the
+transaction that writes the deliveries, which are unique per (channel, message): planned
+twice, owed once.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ log = logging.getLogger(__name__)
 
 
 def _locking(session: Session, query):
-    # PostgreSQL: workers draining together each take different rows. SQLite's writers are
+    # PostgreSQL: workers draining together each take different entries (FOR NO KEY UPDATE:
+    # a delivery's foreign key to its message does not wait for it). SQLite's writers are
     # serialised by BEGIN IMMEDIATE already.
     if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
+        return query.with_for_update(skip_locked=True, key_share=True)
     return query
 
 
@@ -39,10 +41,30 @@ def plan(
     limit: int = 500,
     now: datetime | None = None,
 ) -> tuple[set, int]:
-    """Hand outbox rows (these, or else the oldest pending) to their topics' consumers, and
-    mark the rows done. Returns the ids of the channels to push now, and how many rows were
-    taken."""
+    """Hand outbox entries to their consumers: these rows, or else the oldest messages not
+    yet planned and the oldest pending rows, up to `limit` of each. Returns the ids of the
+    channels to push now, and how many entries were taken."""
     now = now or utcnow()
+    touched: set[uuid.UUID] = set()
+    taken = 0
+    if outbox_ids is None:
+        messages = session.execute(
+            _locking(
+                session,
+                select(Message.id, Message.chain_id, Message.group_id, Message.payload)
+                .where(Message.planned_at.is_(None))
+                .order_by(Message.id)
+                .limit(limit),
+            )
+        ).all()
+        if messages:
+            touched |= _deliver(session, messages, now)
+            session.execute(
+                update(Message.__table__)
+                .where(among(session, Message.id, [m.id for m in messages]))
+                .values(planned_at=now)
+            )
+        taken = len(messages)
     query = select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.payload).where(
         OutboxEvent.done_at.is_(None)
     )
@@ -50,11 +72,10 @@ def plan(
         query = query.where(among(session, OutboxEvent.id, outbox_ids))
     rows = session.execute(_locking(session, query.order_by(OutboxEvent.id).limit(limit))).all()
     if not rows:
-        return set(), 0
+        return touched, taken
     by_topic: dict[str, list[dict]] = {}
     for row in rows:
         by_topic.setdefault(row.topic, []).append(row.payload)
-    touched: set[uuid.UUID] = set()
     unconsumed = Counter()
     for topic, payloads in by_topic.items():
         consumer = CONSUMERS.get(topic)
@@ -71,18 +92,13 @@ def plan(
         .where(among(session, OutboxEvent.id, [row.id for row in rows]))
         .values(done_at=now)
     )
-    return touched, len(rows)
+    return touched, taken + len(rows)
 
 
-def _deliver_messages(session: Session, payloads: list[dict], now: datetime) -> set[uuid.UUID]:
-    """message.posted: one delivery per live channel of the message's group (not yet owed);
-    the active channels among them are to be pushed."""
-    message_ids = [uuid.UUID(payload["message_id"]) for payload in payloads]
-    messages = session.execute(
-        select(Message.id, Message.chain_id, Message.group_id, Message.payload).where(
-            among(session, Message.id, message_ids)
-        )
-    ).all()
+def _deliver(session: Session, messages: list, now: datetime) -> set[uuid.UUID]:
+    """One delivery per live channel of each message's group (not yet owed); the active
+    channels among them are to be pushed."""
+    message_ids = [message.id for message in messages]
     groups = {m.group_id for m in messages}
     channels = session.execute(
         select(Channel.id, Channel.group_id, Channel.state).where(
@@ -133,7 +149,6 @@ def _push_channel(session: Session, payloads: list[dict], now: datetime) -> set[
 # Every topic the outbox carries, and what consumes it. A topic without a consumer is not
 # written (service.notify.topics has a builder only for these).
 CONSUMERS: dict[str, Callable[[Session, list[dict], datetime], set[uuid.UUID]]] = {
-    topics.MESSAGE_POSTED: _deliver_messages,
     topics.CHANNEL_RESUMED: _push_channel,
     topics.DELIVERY_RETRIED: _push_channel,
 }

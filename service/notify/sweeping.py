@@ -12,19 +12,20 @@ from sqlalchemy.orm import Session
 from service.channels.models import Channel, ChannelState, Delivery, DeliveryState
 from service.db import utcnow
 from service.notify.leasing import lapsed
-from service.notify.outbox import overdue
+from service.notify.outbox import messages_overdue, overdue
 
 
 @dataclass(frozen=True)
 class Swept:
     outbox_ids: list[uuid.UUID]
     channel_ids: list[uuid.UUID]
+    messages_waiting: bool  # messages wait to be planned: a drain is to be queued
 
 
 def sweep(session: Session, *, deadline: timedelta, now: datetime | None = None) -> Swept:
-    """Find what lost jobs left behind: outbox rows not done, sends cut off mid-way (a
-    delivery's own lease lapsed, whoever holds its channel now), deliveries overdue. The
-    caller enqueues jobs for them."""
+    """Find what lost jobs left behind: messages not planned, outbox rows not done, sends
+    cut off mid-way (a delivery's own lease lapsed, whoever holds its channel now),
+    deliveries overdue. The caller enqueues jobs for them."""
     now = now or utcnow()
     outbox_ids = overdue(session, deadline=deadline, now=now)
     # Back to pending, in their place (message order): the next push of their channel takes
@@ -51,4 +52,5 @@ def sweep(session: Session, *, deadline: timedelta, now: datetime | None = None)
         .distinct()
         .limit(1000)
     ).all()
-    return Swept(outbox_ids, sorted(set(overdue_channels) | set(expired) | set(cut_off)))
+    channel_ids = sorted(set(overdue_channels) | set(expired) | set(cut_off))
+    return Swept(outbox_ids, channel_ids, messages_overdue(session, deadline=deadline, now=now))

@@ -1,13 +1,13 @@
 """The outbox's topics: one builder per topic, each returning the row to emit, so that what a
 topic carries is written down once. A topic is written only if planning has a consumer for it
-(planning.CONSUMERS)."""
+(planning.CONSUMERS). A message needs no row: it is its own outbox entry (see
+service.notify.outbox)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import TypedDict
 
-MESSAGE_POSTED = "message.posted"
 CHANNEL_RESUMED = "channel.resumed"
 DELIVERY_RETRIED = "delivery.retried"
 
@@ -16,15 +16,6 @@ class OutboxRow(TypedDict):
     chain_id: uuid.UUID
     topic: str
     payload: dict
-
-
-def message_posted(chain_id: uuid.UUID, message_id: uuid.UUID, group_id: uuid.UUID) -> OutboxRow:
-    """A message to put on its group's channels."""
-    return {
-        "chain_id": chain_id,
-        "topic": MESSAGE_POSTED,
-        "payload": {"message_id": str(message_id), "group_id": str(group_id)},
-    }
 
 
 def channel_resumed(chain_id: uuid.UUID, channel_id: uuid.UUID) -> OutboxRow:

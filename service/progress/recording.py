@@ -28,8 +28,7 @@ from service.db import UTCDateTime, new_id, utcnow
 from service.errors import FieldErrors, Invalid
 from service.groups.messages import MAX_TEXT
 from service.groups.models import DeliveryGroup, Message
-from service.notify.outbox import emit_many
-from service.notify.topics import message_posted
+from service.notify.outbox import announce
 from service.orders.models import Order, WorkItem
 from service.progress.dates import implausible
 from service.progress.milestones import LABELS, RANK, order_milestone
@@ -94,8 +93,7 @@ class Plan:
     timeline: list[dict] = field(default_factory=list)
     items: dict[uuid.UUID, dict] = field(default_factory=dict)
     orders: dict[uuid.UUID, dict] = field(default_factory=dict)
-    messages: list[dict] = field(default_factory=list)
-    outbox: list[dict] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)  # each its own outbox entry
 
 
 @functools.cache
@@ -276,7 +274,6 @@ def _notify(
             },
         }
     )
-    plan.outbox.append(message_posted(order.chain_id, message_id, order.group_id))
     return message_id
 
 
@@ -312,7 +309,7 @@ def apply(session: Session, plan: Plan) -> None:
         connection.execute(_ORDER_UPDATE, list(plan.orders.values()))
     if plan.messages:
         connection.execute(_MESSAGE_INSERT, plan.messages)
-    emit_many(session, plan.outbox)
+        announce(session)
     # Objects of this session that the statements above changed are read again when next
     # used, not served stale.
     for cls, ids in ((WorkItem, plan.items), (Order, plan.orders)):

@@ -161,10 +161,10 @@ def test_accepted_events_are_counted_once_per_event(client, factory):
     assert sum(counters.delta(REJECTED, reason=reason) for reason in REASONS) == 0
 
 
-def test_the_outbox_gauge_counts_pending_rows(client, factory):
+def test_the_outbox_gauge_counts_entries_waiting(client, factory):
     before = scrape(client)[(PENDING, ())]
     assert post(client, factory, EVENT).status_code == 202
-    # The event's notification's message.posted, not yet drained.
+    # The event's notification, not yet planned.
     assert scrape(client)[(PENDING, ())] == before + 1
 
 

@@ -9,13 +9,12 @@ import subprocess
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from standardwebhooks.webhooks import Webhook
 
-from jobs.pipeline import plan_and_push
+from jobs.pipeline import drain
 from service.app import create_app
 from service.channels.models import Channel, DeliveryState
-from service.notify.models import OutboxEvent
 from service.redis_server import redis_binary, wait_until_answering
 from tests.pipeline.conftest import Answer, later, make_world, start_worker
 
@@ -55,31 +54,21 @@ def test_the_same_event_twice_is_pushed_once(world, receiver):
     assert len(receiver.wait_for(1)) == 1
 
 
-def test_a_planning_job_run_twice_plans_once(world, receiver):
+def test_a_drain_run_twice_plans_once(world, receiver):
     channel_id = world.add_channel(receiver.url)
     world.report("in_production")
-    with world.session() as session:
-        [row] = session.scalars(
-            select(OutboxEvent.id).where(OutboxEvent.topic == "message.posted")
-            .order_by(OutboxEvent.id.desc()).limit(1)
-        ).all()  # fmt: skip
     with world.app.app_context():
-        plan_and_push([str(row)])
-        plan_and_push([str(row)])
+        drain()
+        drain()
     world.run_jobs()  # and the job the commit enqueued
 
     assert len(receiver.wait_for(1)) == 1
     assert len(world.deliveries(channel_id)) == 1
 
 
-def test_two_workers_racing_for_one_outbox_row_push_once(world, receiver):
+def test_two_workers_racing_for_one_message_push_once(world, receiver):
     world.add_channel(receiver.url)
     world.report("in_production")
-    with world.session() as session:
-        row = session.scalar(
-            select(OutboxEvent.id).where(OutboxEvent.topic == "message.posted")
-            .order_by(OutboxEvent.id.desc()).limit(1)
-        )  # fmt: skip
     start = threading.Barrier(2)
     errors = []
 
@@ -87,7 +76,7 @@ def test_two_workers_racing_for_one_outbox_row_push_once(world, receiver):
         try:
             with world.app.app_context():
                 start.wait()
-                plan_and_push([str(row)])
+                drain()
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -186,12 +175,12 @@ def test_a_crash_between_commit_and_enqueue_loses_nothing(world, receiver, monke
     channel_id = world.add_channel(receiver.url)
     # The web process commits, then dies before it can enqueue: no job is ever queued.
     with monkeypatch.context() as patch:
-        patch.setattr(world.pipeline, "publish", lambda ids, counts: None)
+        patch.setattr(world.pipeline, "publish", lambda wake, counts: None)
         world.report("in_production")
     world.run_jobs()
     assert receiver.requests == []
 
-    world.sweep_and_run()  # too soon: the row is not overdue yet
+    world.sweep_and_run()  # too soon: the message has not waited long enough
     assert receiver.requests == []
     with later(60):
         world.sweep_and_run()

@@ -9,8 +9,9 @@ import io
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from service.groups.models import Message
 from service.notify.models import OutboxEvent
 from tests.blueprints.brand_api.chain_world import (
     API,
@@ -268,18 +269,19 @@ def test_a_member_or_the_customer_posts_a_message(tenant, shop):
     assert shop.messages(group["id"])[-2:] == [message, from_customer]
 
 
-def test_each_stored_message_writes_one_outbox_event(tenant, shop, connection):
+def test_each_stored_message_is_an_outbox_entry_to_plan_and_writes_no_row(tenant, shop, connection):
     set_default_template(tenant, auto_replies=[{"keyword": "install", "reply": INSTALL_REPLY}])
     group = new_group(shop)
 
-    def events():
-        stmt = select(OutboxEvent.payload).where(OutboxEvent.topic == "message.posted")
-        return [row["message_id"] for row in connection.scalars(stmt)]
+    def unplanned():
+        stmt = select(Message.id).where(Message.planned_at.is_(None)).order_by(Message.id)
+        return [str(message_id) for message_id in connection.scalars(stmt)]
 
-    before = events()
+    before, rows = unplanned(), connection.scalar(select(func.count()).select_from(OutboxEvent))
     posted = body(shop.post_message(group["id"], "When do you install?"), 201)["items"]
-    assert events() == [*before, *(m["id"] for m in posted)]
+    assert unplanned() == [*before, *(m["id"] for m in posted)]
     assert len(posted) == 2
+    assert connection.scalar(select(func.count()).select_from(OutboxEvent)) == rows
 
 
 def test_a_blocked_word_with_block_is_refused_and_nothing_is_stored(tenant, shop, connection):

@@ -1,5 +1,5 @@
-"""The outbox: every message posted and every milestone change writes a row in the same
-transaction, and no row is left when that transaction rolls back."""
+"""The outbox: every message is its own entry, to be planned, from the transaction that
+wrote it; nothing else says it again, and nothing is left when that transaction rolls back."""
 
 from __future__ import annotations
 
@@ -9,19 +9,24 @@ from service.groups.messages import post_message
 from service.groups.models import Message
 from service.groups.templates import create_template
 from service.notify.models import OutboxEvent
-from service.notify.outbox import pending
+from service.notify.outbox import waiting
+from service.notify.planning import plan
 from service.progress.recording import record_progress
 
 
-def events(world) -> list[OutboxEvent]:
-    return list(
-        world.session.scalars(
-            select(OutboxEvent).where(OutboxEvent.chain_id == world.id).order_by(OutboxEvent.id)
-        )
-    )
+def unplanned(world) -> list:
+    return world.session.scalars(
+        select(Message.id)
+        .where(Message.chain_id == world.id, Message.planned_at.is_(None))
+        .order_by(Message.id)
+    ).all()
 
 
-def test_every_message_posted_has_its_row(acme):
+def rows(world) -> list[OutboxEvent]:
+    return world.session.scalars(select(OutboxEvent).where(OutboxEvent.chain_id == world.id)).all()
+
+
+def test_every_message_posted_waits_to_be_planned_and_writes_no_row(acme):
     create_template(
         acme.session,
         chain_id=acme.id,
@@ -36,18 +41,18 @@ def test_every_message_posted_has_its_row(acme):
     messages = acme.session.scalars(
         select(Message.id).where(Message.group_id == group.id).order_by(Message.id)
     ).all()
-    posted = [e.payload for e in events(acme) if e.topic == "message.posted"]
-    # The welcome, the two texts, the auto-reply and the notification: one row each, in order.
-    assert posted == [{"message_id": str(mid), "group_id": str(group.id)} for mid in messages]
+    # The welcome, the two texts, the auto-reply and the notification, in order.
     assert len(messages) == 5
+    assert unplanned(acme) == messages
+    assert rows(acme) == []
 
 
-def test_a_milestone_change_writes_only_its_notifications_row(acme):
-    """Outside, a change of milestone is heard of through its notification: a row of its
-    own would be read by no one."""
+def test_a_milestone_change_writes_only_its_notification(acme):
+    """Outside, a change of milestone is heard of through its notification: an outbox entry
+    of its own would be read by no one."""
     order, group = acme.order(acme.customer())
     panels, frame = order.items
-    before = len(events(acme))
+    before = unplanned(acme)
 
     record_progress(acme.session, work_item=panels, milestone="shipped", actor="api")
     record_progress(acme.session, work_item=frame, milestone="designed", actor="api")
@@ -59,29 +64,33 @@ def test_a_milestone_change_writes_only_its_notifications_row(acme):
         .order_by(Message.id)
     ).all()
     assert len(notifications) == 2
-    assert [(e.topic, e.payload["message_id"]) for e in events(acme)[before:]] == [
-        ("message.posted", str(message_id)) for message_id in notifications
-    ]
+    assert unplanned(acme) == before + notifications
+    assert rows(acme) == []
 
 
-def test_rows_exist_exactly_when_the_transaction_commits(acme):
+def test_entries_exist_exactly_when_the_transaction_commits(acme):
     order, group = acme.order(acme.customer())
     acme.session.commit()
-    committed = events(acme)
+    committed = unplanned(acme)
 
     post_message(acme.session, group=group, text="Hello", sender="customer")
     record_progress(acme.session, work_item=order.items[0], milestone="shipped", actor="api")
-    assert len(events(acme)) == len(committed) + 2  # each message's message.posted
+    assert len(unplanned(acme)) == len(committed) + 2
     acme.session.rollback()
 
-    assert events(acme) == committed
+    assert unplanned(acme) == committed
 
 
-def test_rows_are_pending_until_drained_oldest_first(acme):
+def test_planning_marks_messages_planned_and_they_wait_no_more(acme):
     _, group = acme.order(acme.customer())
     post_message(acme.session, group=group, text="Hello", sender="customer")
+    assert len(unplanned(acme)) == 2  # the welcome and the text
+    assert waiting(acme.session) >= 2
 
-    ours = [e for e in pending(acme.session, limit=10_000) if e.chain_id == acme.id]
+    _, taken = plan(acme.session, limit=10_000)
 
-    assert ours == events(acme)
-    assert all(e.done_at is None and e.attempts == 0 for e in ours)
+    assert taken >= 2
+    assert unplanned(acme) == []
+    assert waiting(acme.session) == 0
+    planned = acme.session.scalars(select(Message).where(Message.group_id == group.id)).all()
+    assert all(message.planned_at is not None for message in planned)

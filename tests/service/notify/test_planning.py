@@ -50,7 +50,7 @@ def pending(session, topic: str) -> list[OutboxEvent]:
 
 
 def test_every_topic_a_builder_writes_has_a_consumer():
-    written = {topics.MESSAGE_POSTED, topics.CHANNEL_RESUMED, topics.DELIVERY_RETRIED}
+    written = {topics.CHANNEL_RESUMED, topics.DELIVERY_RETRIED}
     assert set(CONSUMERS) == written
 
 
