@@ -17,7 +17,7 @@ and, in one run:
   one by one  `place_order` for --single-orders more, one session and one commit per order, as
               the API does per request;
   baseline    into another fresh database, the rows the batched run wrote (orders, work items,
-              timeline entries, delivery groups, seats, welcome messages, outbox events) written
+              timeline entries, delivery groups, seats, welcome messages) written
               with SQLAlchemy Core `insert()` executemany, one commit per --batch orders: no
               checks, no lookups. The ceiling for writing those rows.
 
@@ -69,7 +69,6 @@ from service.customers.models import Customer
 from service.db import Database, new_id, utcnow
 from service.groups.models import DeliveryGroup, GroupMember, Message
 from service.groups.templates import create_template, render, template_for_dealer
-from service.notify.models import OutboxEvent
 from service.orders.models import Order, WorkItem
 from service.orders.orders import ItemRequest, list_orders, place_order
 from service.progress.milestones import FIRST, MILESTONES
@@ -325,7 +324,7 @@ class AnalyzeStandIn:
     in the run's time."""
 
     TABLES = ("customers", "orders", "work_items", "timeline_entries", "delivery_groups",
-              "group_members", "messages", "outbox_events")  # fmt: skip
+              "group_members", "messages")  # fmt: skip
 
     def __init__(self, db: Database):
         self.db = db
@@ -422,7 +421,7 @@ def place_baseline(
     """The rows the domain writes for these orders, as plain Core executemany: the ceiling."""
     counter = StatementCounter(db)
     started, cpu_started = time.perf_counter(), time.process_time()
-    tables = (DeliveryGroup, GroupMember, Order, WorkItem, TimelineEntry, Message, OutboxEvent)
+    tables = (DeliveryGroup, GroupMember, Order, WorkItem, TimelineEntry, Message)
     for start in range(0, len(planned), batch):
         rows: dict[type, list[dict]] = {table: [] for table in tables}
         for p in planned[start : start + batch]:
@@ -484,10 +483,7 @@ def baseline_rows(setup: ChainSetup, p: PlannedOrder) -> Iterator[tuple[type, di
                     "sender": "system", "sender_member_id": None, "kind": "welcome",
                     "text": render(dealer.welcome_message, values), "payload": None,
                     "client_message_id": None, "flagged": False, "flag_reason": None,
-                    "created_at": now}  # fmt: skip
-    yield OutboxEvent, {"id": new_id(), "chain_id": chain_id, "topic": "message.posted",
-                        "payload": {"message_id": str(message_id), "group_id": str(group_id)},
-                        "created_at": now, "attempts": 0, "done_at": None}  # fmt: skip
+                    "created_at": now, "planned_at": None}  # fmt: skip
 
 
 def expected_rows(planned: list[PlannedOrder]) -> dict[str, int]:
@@ -503,12 +499,11 @@ def expected_rows(planned: list[PlannedOrder]) -> dict[str, int]:
         "delivery_groups": orders,
         "group_members": seats,
         "messages": orders,
-        "outbox_events": orders,
     }
 
 
 def count_placed(db: Database) -> dict[str, int]:
-    tables = (Order, WorkItem, TimelineEntry, DeliveryGroup, GroupMember, Message, OutboxEvent)
+    tables = (Order, WorkItem, TimelineEntry, DeliveryGroup, GroupMember, Message)
     with db.session(read_only=True) as session:
         return {
             table.__tablename__: session.scalar(select(func.count()).select_from(table))

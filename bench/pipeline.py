@@ -31,7 +31,8 @@ asyncio loop, so it takes little of the two cores.
   ingest      no workers run (jobs queue up in Redis). Timed after a warm-up: the ceiling route
               with the same requests; the progress webhook, one event a request; the same in
               batches of --batch-size events a request. events/s, p50/p99 latency, and webhook
-              / ceiling. Afterwards the queued jobs are flushed and the outbox marked done.
+              / ceiling. Afterwards the queued jobs are flushed and the outbox marked done
+              (messages planned, rows done).
   e2e         2 `flask --app wsgi worker` processes run. --e2e-rate events/s for --e2e-seconds
               (open loop: event i is sent at i/rate s), each to another group. Latency = the
               receiver's arrival time - the time the request was written; and the CPU the
@@ -200,6 +201,9 @@ def settle(app, redis_client: redis.Redis) -> None:
     with app.extensions["db"].session() as session:
         session.execute(
             update(OutboxEvent).where(OutboxEvent.done_at.is_(None)).values(done_at=func.now())
+        )
+        session.execute(
+            update(Message).where(Message.planned_at.is_(None)).values(planned_at=func.now())
         )
         session.commit()
     redis_client.flushdb()
