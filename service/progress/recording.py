@@ -5,7 +5,8 @@ transaction:
     lock_work_items   lock the orders concerned and their items, in order id order, and
                       read them as they are under those locks (one statement);
     judge             decide, in memory, what each reported step changes;
-    apply             write it all: a few set-wise statements, however many steps.
+    apply             write it all: a few set-wise statements, however many steps
+                      (service.progress.writing).
 
 Set-wise and in plain SQL (not the unit of work) because this is the hottest write path:
 a factory's webhook must cost little more than one INSERT.
@@ -20,19 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
-from service.db import UTCDateTime, new_id, utcnow
+from service.db import new_id, utcnow
 from service.errors import FieldErrors, Invalid
 from service.groups.messages import MAX_TEXT
 from service.groups.models import DeliveryGroup, Message
-from service.notify.outbox import announce
 from service.orders.models import Order, WorkItem
 from service.progress.dates import implausible
 from service.progress.milestones import LABELS, RANK, order_milestone
-from service.progress.models import TimelineEntry
+from service.progress.writing import apply
 
 
 @dataclass(frozen=True)
@@ -275,48 +274,6 @@ def _notify(
         }
     )
     return message_id
-
-
-_TIMELINE_INSERT = insert(TimelineEntry.__table__)
-_MESSAGE_INSERT = insert(Message.__table__)
-_ITEM_UPDATE = (
-    update(WorkItem.__table__)
-    .where(WorkItem.id == bindparam("_id"))
-    .values(
-        milestone=bindparam("_milestone"),
-        milestone_at=bindparam("_milestone_at", type_=UTCDateTime),
-        eta=func.coalesce(bindparam("_eta", type_=UTCDateTime), WorkItem.eta),
-    )
-)
-_ORDER_UPDATE = (
-    update(Order.__table__)
-    .where(Order.id == bindparam("_id"))
-    .values(
-        milestone=bindparam("_milestone"),
-        updated_at=bindparam("_updated_at", type_=UTCDateTime),
-    )
-)
-
-
-def apply(session: Session, plan: Plan) -> None:
-    """Write what `judge` decided, a statement per table."""
-    connection = session.connection()
-    if plan.timeline:
-        connection.execute(_TIMELINE_INSERT, plan.timeline)
-    if plan.items:
-        connection.execute(_ITEM_UPDATE, list(plan.items.values()))
-    if plan.orders:
-        connection.execute(_ORDER_UPDATE, list(plan.orders.values()))
-    if plan.messages:
-        connection.execute(_MESSAGE_INSERT, plan.messages)
-        announce(session)
-    # Objects of this session that the statements above changed are read again when next
-    # used, not served stale.
-    for cls, ids in ((WorkItem, plan.items), (Order, plan.orders)):
-        for id_ in ids:
-            obj = session.identity_map.get(identity_key(cls, id_))
-            if obj is not None:
-                session.expire(obj)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.errors import Invalid
@@ -20,22 +18,11 @@ from service.progress.recording import (
     FieldName,
     Locked,
     Report,
-    apply,
     field_of_one_report,
     judge,
     lock_work_items,
 )
-
-# Claiming a webhook-id with a delivery's first timeline entry: INSERT … ON CONFLICT DO
-# NOTHING on the partial unique index, which both databases have.
-_CLAIMS = {
-    dialect: insert(TimelineEntry.__table__)
-    .on_conflict_do_nothing(
-        index_elements=["actor", "webhook_id"], index_where=TimelineEntry.webhook_id.is_not(None)
-    )
-    .returning(TimelineEntry.__table__.c.id)
-    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+from service.progress.writing import apply_claimed
 
 # A factory's work items named by our ids or by its own references.
 _FACTORY_ITEMS = (WorkItem.factory_id == bindparam("factory_id")) & or_(
@@ -130,14 +117,12 @@ def record_report(
         for step in plan.steps
     ]
     answer = {"accepted": len(results), "results": results}
-    # Claim the webhook-id with the first entry before writing anything else: of two
-    # deliveries racing with one id, the second waited on the orders' locks above, or on
-    # the claim's unique index when they name other orders, and finds the id taken here.
+    # The webhook-id is claimed by the first entry, and the rest written only if the claim
+    # holds: of two deliveries racing with one id, the second waited on the orders' locks
+    # above, or on the claim's unique index when they name other orders, and finds the id
+    # taken.
     first, *rest = plan.timeline
     claim = {**first, "webhook_id": webhook_id, "answer": answer}
-    if session.connection().scalar(_CLAIMS[session.get_bind().dialect.name], claim) is None:
+    if not apply_claimed(session, replace(plan, timeline=rest), claim):
         return earlier_answer(session, factory_id, webhook_id), False
-    # The rest with the other rows: an executemany, which costs less than one INSERT of them
-    # all with the claim (its RETURNING, in batches of many events).
-    apply(session, replace(plan, timeline=rest))
     return answer, True
