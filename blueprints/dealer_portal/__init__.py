@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError
 
 from blueprints import db, public_base_url
 from blueprints.dealer_portal import sign_in
@@ -16,7 +19,10 @@ from blueprints.dealer_portal.languages import init_languages
 from blueprints.doors import progress_url
 from service.chain.directory import shared_directory
 from service.chain.invitations import accept_invitation, open_invitation
-from service.errors import DomainError
+from service.db import conflict_constraint
+from service.errors import Conflict, DomainError
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint(
     "dealer_portal",
@@ -125,3 +131,22 @@ def directory():
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):
     return render_template("portal/error.html", error=error), error.status
+
+
+@bp.errorhandler(IntegrityError)
+def write_conflict(error: IntegrityError):
+    """A write the database refused as a conflict (two people adding the same thing at once):
+    the error page, at 409. Any other refusal is a bug, and a 500."""
+    constraint = conflict_constraint(error)
+    if constraint is None:
+        raise error
+    log.warning("write refused as a conflict: %s", constraint)
+    # A flush that failed leaves the transaction unusable; the page reads the member again.
+    db().rollback()
+    conflict = Conflict(
+        _(
+            "This change conflicts with one made at the same time, or with data that already "
+            "exists. Nothing was saved; try again."
+        )
+    )
+    return render_template("portal/error.html", error=conflict), conflict.status
