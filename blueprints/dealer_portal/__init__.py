@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -17,6 +18,7 @@ from blueprints.dealer_portal import sign_in
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
 from blueprints.doors import progress_url
+from service.chain.chains import get_chain
 from service.chain.directory import shared_directory
 from service.chain.invitations import accept_invitation, open_invitation
 from service.db import conflict_constraint
@@ -104,9 +106,16 @@ def join(code: str):
                 webhook_secret=secret,
                 webhook_url=progress_url(public_base_url(), organisation.id),
             )
-    return render_template("portal/join.html", form=form, invitation=invitation, error=error), (
-        422 if form.is_submitted() else 200
+    timezone = get_chain(db(), invitation.chain_id).timezone
+    page = render_template(
+        "portal/join.html",
+        form=form,
+        invitation=invitation,
+        expires_at=invitation.expires_at.astimezone(ZoneInfo(timezone)),
+        timezone=timezone,
+        error=error,
     )
+    return page, 422 if form.is_submitted() else 200
 
 
 @bp.get("/")

@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -183,6 +184,15 @@ def test_a_join_names_the_organisation_and_its_admin_as_the_api_would(client, ch
     assert session.query(Member).filter_by(organisation_id=organisation.id).one().name == (
         "Chen Jing"
     )
+
+
+def test_the_join_page_says_when_the_invitation_expires_in_the_chains_time(client, chain, session):
+    chain_row, _ = chain
+    invitation, code = create_invitation(session, chain_id=chain_row.id, kind="dealer")
+    invitation.expires_at = datetime(2030, 1, 1, 0, 30, tzinfo=UTC)
+    session.commit()
+    page = client.get(f"/portal/join/{code}", headers={"Accept-Language": "zh-CN"})
+    assert "此邀请将于 2030-01-01 08:30 (Asia/Shanghai) 过期。" in page.text
 
 
 def test_an_unknown_invitation_code_is_a_clear_404(client, chain):
