@@ -17,6 +17,7 @@ from blueprints import db, public_base_url
 from blueprints.dealer_portal import sign_in
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
+from blueprints.dealer_portal.refusals import invitation_refusal, place_on_form
 from blueprints.doors import progress_url
 from service.chain.chains import get_chain
 from service.chain.directory import shared_directory
@@ -75,12 +76,17 @@ def login_required(view):
 sign_in.register(bp)
 
 
+# The admin's fields of the join form, by the names the domain gives them when it refuses one.
+JOIN_FIELDS = {"email": "admin_email", "mobile": "admin_mobile"}
+
+
 @bp.route("/join/<code>", methods=["GET", "POST"])
 def join(code: str):
     try:
         invitation = open_invitation(db(), code)
     except DomainError as error:
-        return render_template("portal/join_closed.html", error=error), error.status
+        message = invitation_refusal(error)
+        return render_template("portal/join_closed.html", message=message), error.status
     form = JoinForm()
     error = None
     if form.validate_on_submit():
@@ -97,7 +103,8 @@ def join(code: str):
         except DomainError as failure:
             # Undo a half-done join (the invitation claimed) before the page reads again.
             db().rollback()
-            error = failure
+            if not place_on_form(form, failure, JOIN_FIELDS):
+                error = invitation_refusal(failure)
         else:
             sign_in.log_in(admin)
             return render_template(
