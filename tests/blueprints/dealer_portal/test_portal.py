@@ -213,6 +213,10 @@ def test_a_join_refused_for_its_mobile_says_so_under_the_field_in_chinese(client
     response = client.post(f"/portal/join/{code}", data=data, headers=chinese)
     assert response.status_code == 422
     assert _field_errors(response, "admin_mobile") == ["不是有效的电话号码。"]
+    # Marked as the one to correct, for the eye and for a screen reader.
+    assert re.findall(r'<input aria-invalid="true"[^>]*name="(\w+)"', response.text) == [
+        "admin_mobile"
+    ]
     assert "mobile:" not in response.text
     assert session.query(Organisation).filter_by(name="西湖店").count() == 0
 
