@@ -8,11 +8,12 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from blueprints.doors import is_json_door
+from service.db import conflict_constraint
 from service.errors import DomainError, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -138,11 +139,31 @@ def database_error_response(error: Exception):
     )
 
 
+# Two requests adding the same key at once, or a change to a row removed meanwhile: the
+# database refuses the second, at the commit or a flush; nothing of it was stored.
+CONFLICT_MESSAGE = (
+    "This change conflicts with one made at the same time, or with data that already exists. "
+    "Nothing was saved; try again."
+)
+
+
+def integrity_error_response(error: IntegrityError):
+    """409 for a write refused as a conflict; a 500 for any other refusal (a NOT NULL or CHECK
+    constraint: a bug of ours). The client is never told the SQL; the log names the constraint."""
+    constraint = conflict_constraint(error)
+    if constraint is None:
+        return database_error_response(error)
+    log.warning("write refused as a conflict: %s", constraint)
+    return error_response(409, "conflict", CONFLICT_MESSAGE)
+
+
 def init_json_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, domain_error_response)
     for database_error in DATABASE_ERRORS:
         app.register_error_handler(database_error, _database_error)
+    # More precise than DBAPIError, of which it is one, so Flask chooses it for its own.
+    app.register_error_handler(IntegrityError, _integrity_error)
 
 
 def _http_error(error: HTTPException):
@@ -155,3 +176,9 @@ def _database_error(error: Exception):
     if not is_json_door(request.path):
         raise error  # the portal renders its own error pages
     return database_error_response(error)
+
+
+def _integrity_error(error: IntegrityError):
+    if not is_json_door(request.path):
+        raise error  # the portal renders its own error pages
+    return integrity_error_response(error)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -105,6 +106,33 @@ def among(session: Session, column, values) -> ColumnElement[bool]:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+# The refusals a change made at the same time, or data already stored, causes: a key taken, a
+# row referred to and removed meanwhile (PostgreSQL's SQLSTATE, SQLite's extended code). A NOT
+# NULL or CHECK refusal is a bug of ours, and stays one.
+_CONFLICTS = frozenset(
+    {
+        "23505",  # unique_violation
+        "23503",  # foreign_key_violation
+        "23P01",  # exclusion_violation
+        "SQLITE_CONSTRAINT_UNIQUE",
+        "SQLITE_CONSTRAINT_PRIMARYKEY",
+        "SQLITE_CONSTRAINT_FOREIGNKEY",
+    }
+)
+
+
+def conflict_constraint(error: IntegrityError) -> str | None:
+    """What refused a write that conflicts with another or with stored data, for the log: the
+    constraint's name (PostgreSQL), or SQLite's words, which name the columns, not the values.
+    None when the refusal is not a conflict."""
+    orig = error.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    if code not in _CONFLICTS:
+        return None
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    return name or str(orig).splitlines()[0]
 
 
 # Execution option naming how a SQLite transaction begins (ignored by other databases).

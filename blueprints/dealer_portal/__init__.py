@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError
 
 from blueprints import db, public_base_url
 from blueprints.dealer_portal import sign_in
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
+from blueprints.dealer_portal.refusals import invitation_refusal, place_on_form
 from blueprints.doors import progress_url
+from service.chain.chains import get_chain
 from service.chain.directory import shared_directory
 from service.chain.invitations import accept_invitation, open_invitation
-from service.errors import DomainError
+from service.db import conflict_constraint
+from service.errors import Conflict, DomainError
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint(
     "dealer_portal",
@@ -67,12 +76,17 @@ def login_required(view):
 sign_in.register(bp)
 
 
+# The admin's fields of the join form, by the names the domain gives them when it refuses one.
+JOIN_FIELDS = {"email": "admin_email", "mobile": "admin_mobile"}
+
+
 @bp.route("/join/<code>", methods=["GET", "POST"])
 def join(code: str):
     try:
         invitation = open_invitation(db(), code)
     except DomainError as error:
-        return render_template("portal/join_closed.html", error=error), error.status
+        message = invitation_refusal(error)
+        return render_template("portal/join_closed.html", message=message), error.status
     form = JoinForm()
     error = None
     if form.validate_on_submit():
@@ -89,7 +103,8 @@ def join(code: str):
         except DomainError as failure:
             # Undo a half-done join (the invitation claimed) before the page reads again.
             db().rollback()
-            error = failure
+            if not place_on_form(form, failure, JOIN_FIELDS):
+                error = invitation_refusal(failure)
         else:
             sign_in.log_in(admin)
             return render_template(
@@ -98,9 +113,16 @@ def join(code: str):
                 webhook_secret=secret,
                 webhook_url=progress_url(public_base_url(), organisation.id),
             )
-    return render_template("portal/join.html", form=form, invitation=invitation, error=error), (
-        422 if form.is_submitted() else 200
+    timezone = get_chain(db(), invitation.chain_id).timezone
+    page = render_template(
+        "portal/join.html",
+        form=form,
+        invitation=invitation,
+        expires_at=invitation.expires_at.astimezone(ZoneInfo(timezone)),
+        timezone=timezone,
+        error=error,
     )
+    return page, 422 if form.is_submitted() else 200
 
 
 @bp.get("/")
@@ -125,3 +147,22 @@ def directory():
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):
     return render_template("portal/error.html", error=error), error.status
+
+
+@bp.errorhandler(IntegrityError)
+def write_conflict(error: IntegrityError):
+    """A write the database refused as a conflict (two people adding the same thing at once):
+    the error page, at 409. Any other refusal is a bug, and a 500."""
+    constraint = conflict_constraint(error)
+    if constraint is None:
+        raise error
+    log.warning("write refused as a conflict: %s", constraint)
+    # A flush that failed leaves the transaction unusable; the page reads the member again.
+    db().rollback()
+    conflict = Conflict(
+        _(
+            "This change conflicts with one made at the same time, or with data that already "
+            "exists. Nothing was saved; try again."
+        )
+    )
+    return render_template("portal/error.html", error=conflict), conflict.status

@@ -2,11 +2,13 @@
 committed data."""
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from service.chain.chains import create_chain
 from service.chain.directory_groups import ensure_path
 from service.chain.invitations import create_invitation
 from service.chain.members import add_member
+from service.chain.models import Chain
 from service.chain.organisations import add_organisation
 from service.chain.visibility import add_rule
 
@@ -125,5 +127,27 @@ def test_a_signed_in_page_fits_a_phone_screen(browser, live_server, committed):
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("header")).to_contain_text("Li Na · Pudong Store")
 
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_a_factory_joining_on_a_phone_reads_its_webhook_address_without_scrolling(
+    browser, live_server, committed
+):
+    _seed(committed)
+    chain_id = committed.scalar(select(Chain.id).where(Chain.name == "Acme Home"))
+    _, code = create_invitation(committed, chain_id=chain_id, kind="factory")
+    committed.commit()
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server}/portal/join/{code}")
+    page.get_by_label("企业").fill("Dongguan Frames")
+    page.get_by_label("您的姓名").fill("Xu Gang")
+    page.get_by_label("邮箱").fill("xu.gang@dongguan.example")
+    page.get_by_label("密码").fill("long enough")
+    page.get_by_role("button", name="加入").click()
+
+    # The address is one long word: it wraps instead of widening the page.
+    expect(page.locator("code").first).to_contain_text("/webhooks/factories/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
