@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import String, Uuid, any_, bindparam, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.errors import Invalid
@@ -24,11 +25,21 @@ from service.progress.recording import (
 )
 from service.progress.writing import apply_claimed
 
-# A factory's work items named by our ids or by its own references.
-_FACTORY_ITEMS = (WorkItem.factory_id == bindparam("factory_id")) & or_(
-    WorkItem.id.in_(bindparam("ids", expanding=True)),
-    WorkItem.factory_reference.in_(bindparam("refs", expanding=True)),
-)
+# A factory's work items named by our ids or by its own references. On PostgreSQL as
+# `= ANY(:array)`: the statement reads the same for any number of references, so psycopg
+# prepares it once, where an expanding IN list is rendered again for every request.
+_FACTORY_ITEMS = {
+    "postgresql": (WorkItem.factory_id == bindparam("factory_id"))
+    & or_(
+        WorkItem.id == any_(bindparam("ids", type_=ARRAY(Uuid))),
+        WorkItem.factory_reference == any_(bindparam("refs", type_=ARRAY(String))),
+    ),
+    "sqlite": (WorkItem.factory_id == bindparam("factory_id"))
+    & or_(
+        WorkItem.id.in_(bindparam("ids", expanding=True)),
+        WorkItem.factory_reference.in_(bindparam("refs", expanding=True)),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,7 @@ def record_report(
     refs = {event.work_item for event in events}
     locked = lock_work_items(
         session,
-        _FACTORY_ITEMS,
+        _FACTORY_ITEMS[session.get_bind().dialect.name],
         factory_id=factory_id,
         ids=[ref for ref in map(_as_uuid, refs) if ref],
         refs=list(refs),

@@ -66,34 +66,41 @@ _CLAIMS = {
 # column name): psycopg sends one string, where arrays of every column cost it more than the
 # database's work. Every sub-statement sees the same snapshot and runs once; each write is
 # guarded by the claim having returned its row, so a delivery already claimed writes nothing.
+# The planner takes a set-returning function for 100 rows: the updates also name their rows
+# by `id = ANY (…)`, which it estimates as a few, so that it looks them up by primary key
+# instead of scanning the table.
 _CLAIMED_WRITE = text("""
 WITH plan AS (
-    SELECT CAST(:plan AS json) AS rows
+    SELECT CAST(:plan AS jsonb) AS rows
 ), claim AS (
     INSERT INTO timeline_entries
-    SELECT * FROM json_populate_record(NULL::timeline_entries, (SELECT rows -> 'claim' FROM plan))
+    SELECT * FROM jsonb_populate_record(NULL::timeline_entries, (SELECT rows -> 'claim' FROM plan))
     ON CONFLICT (actor, webhook_id) WHERE webhook_id IS NOT NULL DO NOTHING
     RETURNING id
 ), entries AS (
     INSERT INTO timeline_entries
-    SELECT * FROM json_populate_recordset(NULL::timeline_entries,
+    SELECT * FROM jsonb_populate_recordset(NULL::timeline_entries,
                                           (SELECT rows -> 'entries' FROM plan))
     WHERE EXISTS (SELECT FROM claim)
 ), items AS (
     UPDATE work_items
     SET milestone = i.milestone, milestone_at = i.milestone_at,
         eta = coalesce(i.eta, work_items.eta)
-    FROM json_to_recordset((SELECT rows -> 'items' FROM plan))
+    FROM jsonb_to_recordset((SELECT rows -> 'items' FROM plan))
          AS i (id uuid, milestone text, milestone_at timestamptz, eta timestamptz)
     WHERE work_items.id = i.id AND EXISTS (SELECT FROM claim)
+      AND work_items.id = ANY (ARRAY(SELECT CAST(r ->> 'id' AS uuid)
+                                     FROM plan, jsonb_array_elements(rows -> 'items') AS r))
 ), orders_moved AS (
     UPDATE orders SET milestone = o.milestone, updated_at = o.updated_at
-    FROM json_to_recordset((SELECT rows -> 'orders' FROM plan))
+    FROM jsonb_to_recordset((SELECT rows -> 'orders' FROM plan))
          AS o (id uuid, milestone text, updated_at timestamptz)
     WHERE orders.id = o.id AND EXISTS (SELECT FROM claim)
+      AND orders.id = ANY (ARRAY(SELECT CAST(r ->> 'id' AS uuid)
+                                 FROM plan, jsonb_array_elements(rows -> 'orders') AS r))
 ), notifications AS (
     INSERT INTO messages
-    SELECT * FROM json_populate_recordset(NULL::messages, (SELECT rows -> 'messages' FROM plan))
+    SELECT * FROM jsonb_populate_recordset(NULL::messages, (SELECT rows -> 'messages' FROM plan))
     WHERE EXISTS (SELECT FROM claim)
 )
 SELECT id FROM claim
