@@ -1,5 +1,6 @@
 """Where each door is mounted: what the modules shared by the doors need to tell them apart
-(the JSON doors' errors, the docs page's policy) or to link to one (a factory's webhook URL),
+(the JSON doors' errors, the docs page's policy) or to link to one (a factory's webhook URL, a
+customer's link),
 without a door importing another."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ API_PREFIX = "/api/v1"
 DOCS_PATH = f"{API_PREFIX}/docs"
 WEBHOOKS_PREFIX = "/webhooks"
 PROGRESS_PATH = WEBHOOKS_PREFIX + "/factories/{factory_id}/progress"
+CUSTOMER_LINK_PREFIX = "/c"
 
 
 def is_json_door(path: str) -> bool:
@@ -21,3 +23,8 @@ def is_json_door(path: str) -> bool:
 def progress_url(base_url: str, factory_id: uuid.UUID) -> str:
     """The URL a factory posts its progress events to."""
     return base_url.rstrip("/") + PROGRESS_PATH.format(factory_id=factory_id)
+
+
+def customer_link_url(base_url: str, token: str) -> str:
+    """The private link that opens one customer's view (see service.customers.links)."""
+    return f"{base_url.rstrip('/')}{CUSTOMER_LINK_PREFIX}/{token}"

@@ -36,6 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     from blueprints import close_request_session, commit_request_session
     from blueprints.brand_api import init_brand_api
     from blueprints.dealer_portal import bp as dealer_portal
+    from blueprints.dealer_portal.customer_link import bp as customer_link
     from blueprints.factory_webhooks import bp as factory_webhooks
     from blueprints.json_bodies import GuardedJSONProvider
     from blueprints.json_errors import init_json_errors
@@ -52,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     init_json_errors(app)
     init_brand_api(app)
     app.register_blueprint(dealer_portal)
+    app.register_blueprint(customer_link)
     app.register_blueprint(factory_webhooks)
     app.register_blueprint(metrics)
     register_cli(app)

@@ -14,7 +14,7 @@ from service.chain.models import (  # noqa: F401
     WebhookSecret,
 )
 from service.channels.models import Channel, Delivery, DeliveryAttempt  # noqa: F401
-from service.customers.models import AuditEntry, Customer  # noqa: F401
+from service.customers.models import AuditEntry, Customer, CustomerLink  # noqa: F401
 from service.db import Base
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message  # noqa: F401
 from service.notify.models import OutboxEvent  # noqa: F401

@@ -42,3 +42,22 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerLink(Base):
+    """A private link that opens one customer's view (their orders' progress and their group)
+    without an account. The token is shown once and kept only as its SHA-256."""
+
+    __tablename__ = "customer_links"
+    __table_args__ = (Index("ix_customer_links_customer_id", "customer_id", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Who made it: a member through the portal, or None for the brand's API key.
+    created_by_member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

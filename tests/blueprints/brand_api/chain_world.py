@@ -179,6 +179,7 @@ class ChainWorld:
     broadcast_id: str = ""
     channel_id: str = ""
     delivery_id: str = ""
+    link_id: str = ""
     secrets: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
 
@@ -206,6 +207,7 @@ class ChainWorld:
             "broadcast_id": [self.broadcast_id],
             "channel_id": [self.channel_id],
             "delivery_id": [self.delivery_id],
+            "link_id": [self.link_id],
         }
 
     def ids_for(self, rule: Rule) -> dict[str, list[str]]:
@@ -382,6 +384,9 @@ def build_delivery(world: ChainWorld) -> None:
     world.channel_id = channel["id"]
     world.secrets.append(channel["secret"])
     world.delivery_id = owe(t, world.channel_id, world.message_ids[:1])[0]
+    link = body(t.post(f"{API}/customers/{world.customer_id}/links", json={}), 201)
+    world.link_id = link["id"]
+    world.secrets.append(link["url"].rsplit("/", 1)[1])
 
 
 # Where the tests' channels point: loopback, which the tests' outbound policy allows; nothing

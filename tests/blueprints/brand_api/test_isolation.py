@@ -48,6 +48,7 @@ PROBE_BODIES: dict[tuple[str, str], dict | Callable[[ChainWorld], dict] | None] 
     ("POST", f"{API}/groups/<uuid:group_id>/channels"): {"type": "webhook", "url": LOOPBACK_URL},
     ("PATCH", f"{API}/channels/<uuid:channel_id>"): {"state": "paused", "name": "Taken over"},
     ("POST", f"{API}/channels/<uuid:channel_id>/deliveries/<uuid:delivery_id>:retry"): None,
+    ("POST", f"{API}/customers/<uuid:customer_id>/links"): {"days": 30},
 }
 BODYLESS = {"GET", "HEAD", "DELETE"}
 
