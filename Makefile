@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: install migrate run test lint format bench clean
+.PHONY: install catalogs migrate run test lint format bench clean
 
 # Re-install when the dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -14,7 +14,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed catalogs
+
+# The portal's catalogs, compiled by the build (the compiled files are not kept in git; the
+# tests check that the catalogs hold exactly the portal's strings, each with its Chinese).
+PORTAL  := blueprints/dealer_portal
+catalogs: $(VENV)/.installed
+	@cd $(PORTAL) && ../../$(BIN)/pybabel compile -d translations 2>/dev/null
 
 migrate: install
 	$(FLASK) db upgrade

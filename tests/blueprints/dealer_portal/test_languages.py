@@ -34,6 +34,20 @@ def test_every_string_of_the_portal_has_its_chinese():
     assert untranslated == [], "add them to the catalog: see README, Languages"
 
 
+def test_the_catalogs_hold_exactly_the_portals_strings():
+    """Stale catalogs fail here: a string of the code missing from the template or a language,
+    or one the code no longer has (README, The portal's languages, says how to update them)."""
+    found = {
+        _key(message[2]) for message in extract_from_dir(str(PORTAL), METHODS, keywords=KEYWORDS)
+    }
+    catalogs = [PORTAL / "translations" / "messages.pot"]
+    catalogs += sorted((PORTAL / "translations").glob("*/LC_MESSAGES/messages.po"))
+    for path in catalogs:
+        with open(path, "rb") as f:
+            held = {_key(m.id) for m in read_po(f) if m.id}
+        assert (sorted(found - held, key=str), sorted(held - found, key=str)) == ([], []), path
+
+
 def _strings(string):
     return string if isinstance(string, list | tuple) else [string]
 
