@@ -1,4 +1,5 @@
-"""The demo chain `make run` starts with: a furniture brand, 3 dealers, 2 factories."""
+"""The demo chain `make run` starts with: a furniture brand, 3 dealers, 2 factories. It speaks
+Chinese, as the chains it stands for do: Chinese names, keywords and messages."""
 
 from __future__ import annotations
 
@@ -20,28 +21,37 @@ from service.groups.templates import default_template
 from service.orders.orders import ItemRequest, place_order
 from service.progress.recording import record_progress
 
-DEMO_CHAIN = "Lumen Home Furnishings"
+DEMO_CHAIN = "栖木家居 Lumen Home"
 DEMO_PASSWORD = "demo-password"
 DEMO_KEY = "demo key"
 
 DEALERS = [
-    ("DLR-SH-01", "Lumen Home Shanghai Pudong", "Dealers/East/Shanghai",
-     [("Li Na", "admin", "13812345601", "li.na@pudong.example"),
-      ("Wang Fang", "service_specialist", "13812345602", "wang.fang@pudong.example"),
-      ("Zhao Lei", "designer", "13812345603", None),
-      ("Sun Qiang", "installer", "13812345604", None)]),
-    ("DLR-HZ-01", "Lumen Home Hangzhou Xihu", "Dealers/East/Hangzhou",
-     [("Chen Jing", "admin", "13912345611", "chen.jing@xihu.example"),
-      ("Zhou Min", "service_specialist", "13912345612", None)]),
-    ("DLR-GZ-01", "Lumen Home Guangzhou Tianhe", "Dealers/South/Guangzhou",
-     [("Huang Wei", "admin", "13712345621", "huang.wei@tianhe.example"),
-      ("Lin Xia", "designer", "13712345622", None)]),
+    ("DLR-SH-01", "栖木家居 上海浦东店", "经销商/华东/上海",
+     [("李娜", "admin", "13812345601", "li.na@pudong.example"),
+      ("王芳", "service_specialist", "13812345602", "wang.fang@pudong.example"),
+      ("赵磊", "designer", "13812345603", None),
+      ("孙强", "installer", "13812345604", None)]),
+    ("DLR-HZ-01", "栖木家居 杭州西湖店", "经销商/华东/杭州",
+     [("陈静", "admin", "13912345611", "chen.jing@xihu.example"),
+      ("周敏", "service_specialist", "13912345612", None)]),
+    ("DLR-GZ-01", "栖木家居 广州天河店", "经销商/华南/广州",
+     [("黄伟", "admin", "13712345621", "huang.wei@tianhe.example"),
+      ("林霞", "designer", "13712345622", None)]),
 ]  # fmt: skip
 FACTORIES = [
-    ("FAC-FS-01", "Foshan Panel Works", [("Guo Hua", "coordinator", "13612345631", None)]),
-    ("FAC-DG-01", "Dongguan Frame Factory", [("Xu Gang", "coordinator", "13512345641", None)]),
+    ("FAC-FS-01", "佛山板材厂", [("郭华", "coordinator", "13612345631", None)]),
+    ("FAC-DG-01", "东莞框架厂", [("徐刚", "coordinator", "13512345641", None)]),
 ]
-BRAND_MEMBERS = [("Ma Lin", "admin", "13312345651", "ma.lin@lumen.example")]
+BRAND_MEMBERS = [("马琳", "admin", "13312345651", "ma.lin@lumen.example")]
+# Paths of the directory the rules below refer to.
+PRODUCTION = "生产基地"
+DEALER_ROOT = "经销商"
+EAST = "经销商/华东"
+# What the customer asks, and what the group answers by itself.
+AUTO_REPLIES = [
+    {"keyword": "安装", "reply": "安装师傅会在 24 小时内与您电话联系，预约上门时间。"},
+    {"keyword": "什么时候", "reply": "每到一个环节我们都会在群里告诉您，也可以随时在这里问我们。"},
+]
 
 
 @dataclass
@@ -93,8 +103,8 @@ def _logins(session: Session, chain_id, *, reset_passwords: bool) -> list[Member
 def _create(session: Session) -> Chain:
     chain, brand = create_chain(session, name=DEMO_CHAIN)
     _add_members(session, chain.id, brand.id, BRAND_MEMBERS)
-    production, _ = ensure_path(session, chain_id=chain.id, path="Production bases")
-    east, _ = ensure_path(session, chain_id=chain.id, path="Dealers/East")
+    production, _ = ensure_path(session, chain_id=chain.id, path=PRODUCTION)
+    east, _ = ensure_path(session, chain_id=chain.id, path=EAST)
     for custom_id, name, path, members in DEALERS:
         group, _ = ensure_path(session, chain_id=chain.id, path=path)
         dealer, _ = add_organisation(
@@ -109,7 +119,7 @@ def _create(session: Session) -> Chain:
         )  # fmt: skip
         _add_members(session, chain.id, factory.id, members)
     # East China dealers may call the factories; factories see every dealer they make for.
-    dealers, _ = ensure_path(session, chain_id=chain.id, path="Dealers")
+    dealers, _ = ensure_path(session, chain_id=chain.id, path=DEALER_ROOT)
     add_rule(session, chain_id=chain.id, viewer_group_id=east.id, visible_group_id=production.id)
     add_rule(session, chain_id=chain.id, viewer_group_id=production.id, visible_group_id=dealers.id)
     _first_order(session, chain.id)
@@ -129,25 +139,20 @@ def _first_order(session: Session, chain_id) -> None:
         )
     )
     template = default_template(session, chain_id)
-    template.auto_replies = [
-        {
-            "keyword": "install",
-            "reply": "Our installer will call you within 24 hours to book a time.",
-        }
-    ]
+    template.auto_replies = AUTO_REPLIES
     customer, _ = add_customer(
-        session, chain_id=chain_id, name="Zhang Wei", mobile="13900001234",
-        dealer_id=dealer.id, owner_member_id=owner.id, tags=["sofa", "vip"],
+        session, chain_id=chain_id, name="张伟", mobile="13900001234",
+        dealer_id=dealer.id, owner_member_id=owner.id, tags=["沙发", "VIP"],
     )  # fmt: skip
     order, group, _ = place_order(
         session, chain_id=chain_id, customer_id=customer.id, dealer_id=dealer.id,
         reference="SO-2026-0001",
         items=[
-            ItemRequest(frames.id, "Sofa frame, walnut", 1, "DG-FRAME-0001"),
-            ItemRequest(panels.id, "Side panels, oak veneer", 2, "FS-PANEL-0001"),
+            ItemRequest(frames.id, "胡桃木沙发框架", 1, "DG-FRAME-0001"),
+            ItemRequest(panels.id, "橡木饰面侧板", 2, "FS-PANEL-0001"),
         ],
     )  # fmt: skip
-    post_message(session, group=group, text="When can you install it?", sender="customer")
+    post_message(session, group=group, text="请问什么时候可以上门安装？", sender="customer")
     frame, panel = order.items
     record_progress(session, work_item=frame, milestone="in_production", actor="demo")
     record_progress(session, work_item=panel, milestone="quality_checked", actor="demo")
