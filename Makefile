@@ -16,11 +16,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed catalogs
 
-# The portal's catalogs, compiled by the build (the compiled files are not kept in git; the
-# tests check that the catalogs hold exactly the portal's strings, each with its Chinese).
+# The catalogs of the portal and of what the system writes into groups, compiled by the build
+# (the compiled files are not kept in git; the tests check that the catalogs hold exactly the
+# code's strings, each with its Chinese).
 PORTAL  := blueprints/dealer_portal
 catalogs: $(VENV)/.installed
 	@cd $(PORTAL) && ../../$(BIN)/pybabel compile -d translations 2>/dev/null
+	@$(BIN)/pybabel compile -D system -d service/translations 2>/dev/null
 
 migrate: install
 	$(FLASK) db upgrade

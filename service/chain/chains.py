@@ -14,19 +14,26 @@ from service.chain.models import ApiKey, Chain, Organisation, OrganisationKind
 from service.db import get_in_chain, utcnow
 from service.errors import Invalid
 from service.groups.templates import default_template
+from service.system_texts import DEFAULT_LANGUAGE, LANGUAGES
 
 API_KEY_PREFIX = "cck_"
 
 
 def create_chain(
-    session: Session, *, name: str, timezone: str = "Asia/Shanghai"
+    session: Session,
+    *,
+    name: str,
+    timezone: str = "Asia/Shanghai",
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[Chain, Organisation]:
     """A brand's chain, with the brand itself as its first organisation."""
     name = name.strip()
     if not name:
         raise Invalid.field("name", "Must not be blank.")
     _check_timezone(timezone)
-    chain = Chain(name=name, timezone=timezone)
+    if language not in LANGUAGES:
+        raise Invalid.field("language", f"One of {', '.join(LANGUAGES)}.")
+    chain = Chain(name=name, timezone=timezone, language=language)
     session.add(chain)
     session.flush()
     brand = Organisation(chain_id=chain.id, kind=OrganisationKind.BRAND, name=name)

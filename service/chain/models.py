@@ -46,6 +46,9 @@ class Chain(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # What the system writes into groups and chat tools is in this language; the portal
+    # speaks it to a reader who has not chosen (service.system_texts.LANGUAGES).
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN", server_default="zh-CN")
     # Pushes to customer-facing channels wait from start to end (local "HH:MM"); NULL: never.
     quiet_hours_start: Mapped[str | None] = mapped_column(String(5), default="22:00")
     quiet_hours_end: Mapped[str | None] = mapped_column(String(5), default="08:00")

@@ -10,12 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.chain.members import get_member
-from service.chain.models import Member
+from service.chain.models import Chain, Member
 from service.customers.models import AuditEntry, Customer
 from service.db import get_in_chain
 from service.errors import Invalid
 from service.groups.messages import post_system_message
 from service.groups.models import DeliveryGroup, GroupMember
+from service.system_texts import say
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ def hand_over(
     # The giver may have left (been removed) already: their customers must not be stranded.
     giver = get_in_chain(session, Member, chain_id, from_member_id, field="from_member_id")
     taker = get_member(session, chain_id, to_member_id, field="to_member_id")
+    language = session.get(Chain, chain_id).language
     if giver.id == taker.id:
         raise Invalid.field("to_member_id", "Must be someone else.")
     if giver.organisation_id != taker.organisation_id:
@@ -66,7 +68,12 @@ def hand_over(
             session,
             group=group,
             kind="notice",
-            text=f"{giver.name} has handed this group over to {taker.name}.",
+            text=say(
+                language,
+                "%(giver)s has handed this group over to %(taker)s.",
+                giver=giver.name,
+                taker=taker.name,
+            ),
             payload={"handover": {"from_member_id": str(giver.id), "to_member_id": str(taker.id)}},
         )
     entry = AuditEntry(

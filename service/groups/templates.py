@@ -8,11 +8,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.chain.models import DirectoryGroup, MemberRole, OrganisationGroup
+from service.chain.models import Chain, DirectoryGroup, MemberRole, OrganisationGroup
 from service.db import get_in_chain
 from service.errors import Conflict, Invalid
 from service.groups.models import DEFAULT_MEMBER_CAP, GroupTemplate
 from service.pagination import Page, paginate
+from service.system_texts import N_, say
 
 PLACEHOLDERS = ("customer_name", "dealer_name", "owner_name", "brand_name")
 # Roles of the dealer's members who join each new group. The customer and their owner always
@@ -32,14 +33,16 @@ NEW_GROUP_SETTINGS = (
     "member_cap",
 )
 
+# The default template's welcome, in the chain's language when the template is made.
+WELCOME = N_(
+    "Welcome, {customer_name}! {owner_name} of {dealer_name} and the team who will design, "
+    "make and install your order are all here. Every step will be posted in this group as "
+    "it happens."
+)
 DEFAULTS = {
     "name": "Default",
     "name_pattern": "{customer_name}·{dealer_name}",
-    "welcome_message": (
-        "Welcome, {customer_name}! {owner_name} of {dealer_name} and the team who will "
-        "design, make and install your order are all here. Every step will be posted in "
-        "this group as it happens."
-    ),
+    "welcome_message": WELCOME,
     "member_roles": ["owner", "designer", "installer"],
     "rename_locked": True,
     "auto_replies": [],
@@ -47,6 +50,12 @@ DEFAULTS = {
     "contact_action": "warn",
     "member_cap": DEFAULT_MEMBER_CAP,
 }
+
+
+def _defaults(session: Session, chain_id: uuid.UUID) -> dict:
+    """DEFAULTS, the welcome in the chain's language."""
+    language = session.get(Chain, chain_id).language
+    return {**DEFAULTS, "welcome_message": say(language, WELCOME)}
 
 
 def render(pattern: str, values: dict[str, str]) -> str:
@@ -113,7 +122,7 @@ def default_template(session: Session, chain_id: uuid.UUID) -> GroupTemplate:
         )
     )
     if template is None:
-        template = GroupTemplate(chain_id=chain_id, **DEFAULTS)
+        template = GroupTemplate(chain_id=chain_id, **_defaults(session, chain_id))
         session.add(template)
         session.flush()
     return template
@@ -124,7 +133,7 @@ def create_template(
 ) -> GroupTemplate:
     """A template for the dealers in a directory group; without a group, it replaces the
     settings of the chain's default template."""
-    values = _check({**DEFAULTS, **values})
+    values = _check({**_defaults(session, chain_id), **values})
     if directory_group_id is None:
         template = default_template(session, chain_id)
         for key, value in values.items():

@@ -31,6 +31,7 @@ from service.groups.models import DeliveryGroup, Message
 from service.notify import formats
 from service.notify.schedule import gates
 from service.notify.sending import PushSettings
+from service.system_texts import N_, say
 
 # Messages coalesced into one push at most; the rest go in the next.
 MAX_PER_PUSH = 20
@@ -123,9 +124,13 @@ def claim(
     chains = {
         c.id: c
         for c in session.execute(
-            select(Chain.id, Chain.timezone, Chain.quiet_hours_start, Chain.quiet_hours_end).where(
-                among(session, Chain.id, {c.chain_id for c in channels.values()})
-            )
+            select(
+                Chain.id,
+                Chain.timezone,
+                Chain.language,
+                Chain.quiet_hours_start,
+                Chain.quiet_hours_end,
+            ).where(among(session, Chain.id, {c.chain_id for c in channels.values()}))
         )
     }
     holds = waiting | gates(
@@ -164,7 +169,8 @@ def claim(
     if not due:
         return [], later
 
-    messages = _outgoing(session, [d for owed in due.values() for d in owed])
+    languages = {chain_id: chain.language for chain_id, chain in chains.items()}
+    messages = _outgoing(session, [d for owed in due.values() for d in owed], languages)
     claims = []
     for cid, owed in due.items():
         channel = channels[cid]
@@ -300,11 +306,18 @@ def _ready(owed: dict[uuid.UUID, list], now: datetime) -> tuple[dict, dict]:
     return due, waiting
 
 
-def _outgoing(session: Session, deliveries: list) -> dict[uuid.UUID, formats.OutgoingMessage]:
+# Who wrote a message without a name of their own, as its chain's language says it.
+SENDERS = {"system": N_("System"), "customer": N_("Customer"), "member": N_("Member")}
+
+
+def _outgoing(
+    session: Session, deliveries: list, languages: dict[uuid.UUID, str]
+) -> dict[uuid.UUID, formats.OutgoingMessage]:
     """Each delivery's message as it is sent, by delivery id."""
     rows = session.execute(
         select(
             Message.id,
+            Message.chain_id,
             Message.group_id,
             Message.kind,
             Message.sender,
@@ -332,7 +345,8 @@ def _outgoing(session: Session, deliveries: list) -> dict[uuid.UUID, formats.Out
             group_name=message.group_name,
             kind=message.kind,
             sender=message.sender,
-            sender_name=message.sender_name,
+            sender_name=message.sender_name
+            or say(languages[message.chain_id], SENDERS.get(message.sender, SENDERS["member"])),
             text=message.text,
             payload=message.payload,
             created_at=message.created_at,

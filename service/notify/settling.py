@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from service.chain.models import Chain
 from service.channels.models import (
     Channel,
     ChannelState,
@@ -26,6 +27,7 @@ from service.groups.models import DeliveryGroup
 from service.notify.leasing import Claim, next_due
 from service.notify.schedule import PAUSE_AFTER, backoff, retry_after
 from service.notify.sending import Result
+from service.system_texts import say
 
 
 def record(
@@ -210,7 +212,11 @@ def _pause(session: Session, channel: Channel, now: datetime) -> None:
         session,
         group=session.get(DeliveryGroup, channel.group_id),
         kind="notice",
-        text=f"Pushes to {label} are paused: it has failed for 24 hours. "
-        "They will resume, with nothing missed, once the channel is resumed.",
+        text=say(
+            session.get(Chain, channel.chain_id).language,
+            "Pushes to %(channel)s are paused: it has failed for 24 hours. They will resume, "
+            "with nothing missed, once the channel is resumed.",
+            channel=label,
+        ),
         payload={"channel_id": str(channel.id)},
     )

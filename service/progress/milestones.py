@@ -16,16 +16,6 @@ MILESTONES = (
 MILESTONE_IN = "milestone IN ({})".format(", ".join(f"'{m}'" for m in MILESTONES))
 RANK = {milestone: rank for rank, milestone in enumerate(MILESTONES)}
 FIRST = MILESTONES[0]
-LABELS = {
-    "received": "received",
-    "designed": "designed",
-    "in_production": "in production",
-    "quality_checked": "quality checked",
-    "shipped": "shipped",
-    "delivered": "delivered",
-    "installed": "installed",
-    "completed": "completed",
-}
 
 
 def order_milestone(item_milestones: list[str]) -> str:

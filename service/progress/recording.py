@@ -24,14 +24,16 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
+from service.chain.models import Chain
 from service.db import new_id, utcnow
 from service.errors import FieldErrors, Invalid
 from service.groups.messages import MAX_TEXT
 from service.groups.models import DeliveryGroup, Message
 from service.orders.models import Order, WorkItem
 from service.progress.dates import implausible
-from service.progress.milestones import LABELS, RANK, order_milestone
+from service.progress.milestones import RANK, order_milestone
 from service.progress.writing import apply
+from service.system_texts import milestone_name, say
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class LockedOrder:
     reference: str
     milestone: str
     group_id: uuid.UUID | None  # the customer's delivery group
+    language: str  # the chain's: its notifications are written in it
 
 
 @dataclass
@@ -108,6 +111,7 @@ def _lock_orders(which: ColumnElement[bool]):
             Order.reference,
             Order.milestone,
             DeliveryGroup.id.label("group_id"),
+            Chain.language,
             WorkItem.id.label("item_id"),
             WorkItem.factory_id,
             WorkItem.factory_reference,
@@ -117,6 +121,7 @@ def _lock_orders(which: ColumnElement[bool]):
         )
         .join(WorkItem, WorkItem.order_id == Order.id)
         .outerjoin(DeliveryGroup, DeliveryGroup.customer_id == Order.customer_id)
+        .join(Chain, Chain.id == Order.chain_id)
         .where(Order.id.in_(select(WorkItem.order_id).where(which).scalar_subquery()))
         .order_by(Order.id, WorkItem.position)
         .with_for_update(of=(Order.__table__, WorkItem.__table__), key_share=True)
@@ -137,7 +142,10 @@ def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> L
     orders, items = {}, {}
     for row in session.connection().execute(_lock_orders(which), params):
         orders.setdefault(
-            row.id, LockedOrder(row.id, row.chain_id, row.reference, row.milestone, row.group_id)
+            row.id,
+            LockedOrder(
+                row.id, row.chain_id, row.reference, row.milestone, row.group_id, row.language
+            ),
         )
         items[row.item_id] = LockedItem(
             row.item_id,
@@ -249,9 +257,20 @@ def _notify(
 ) -> uuid.UUID | None:
     if order.group_id is None:
         return None
-    text = f"Order {order.reference}: {item.description} — {LABELS[report.milestone]}."
-    if report.eta is not None:
-        text += f" Expected {report.eta:%Y-%m-%d}."
+    language = order.language
+    values = {
+        "reference": order.reference,
+        "item": item.description,
+        "milestone": milestone_name(language, report.milestone),
+    }
+    if report.eta is None:
+        text = say(language, "Order %(reference)s: %(item)s — %(milestone)s.", **values)
+    else:
+        # The date the factory gave, as it gave it (its own day, before any time zone).
+        values["date"] = f"{report.eta:%Y-%m-%d}"
+        text = say(
+            language, "Order %(reference)s: %(item)s — %(milestone)s. Expected %(date)s.", **values
+        )
     if report.note:
         text += f" {report.note}"
     message_id = new_id()

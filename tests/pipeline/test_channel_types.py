@@ -30,7 +30,8 @@ def test_wecom_robot_gets_markdown(world, receiver):
     [request] = receiver.wait_for(1)
     assert request.json["msgtype"] == "markdown"
     content = request.json["markdown"]["content"]
-    assert "Zhang San" in content and "shipped" in content and "Truck 12" in content
+    assert "Zhang San" in content and "已发货" in content and "Truck 12" in content
+    assert "**系统**" in content  # the chain's language names the system, too
 
 
 def test_dingtalk_robot_gets_markdown_on_a_signed_url(world, receiver):
@@ -61,7 +62,7 @@ def test_feishu_robot_gets_a_signed_post(world, receiver):
     assert body["msg_type"] == "post"
     post = body["content"]["post"]["zh_cn"]
     assert "Zhang San" in post["title"]
-    assert any("shipped" in part["text"] for line in post["content"] for part in line)
+    assert any("已发货" in part["text"] for line in post["content"] for part in line)
     key = f"{body['timestamp']}\nfeishu-secret".encode()
     assert body["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
@@ -77,7 +78,7 @@ def test_slack_gets_escaped_mrkdwn_blocks(world, receiver):
     assert body["blocks"][0]["type"] == "section"
     text = body["blocks"][0]["text"]["text"]
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text
-    assert "shipped" in text
+    assert "已发货" in text
 
 
 @pytest.mark.parametrize("channel_type", ["wecom_robot", "dingtalk_robot", "feishu_robot"])

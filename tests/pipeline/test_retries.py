@@ -138,7 +138,7 @@ def test_a_channel_failing_for_a_day_is_paused_and_the_group_told(world, receive
         notice = session.scalars(
             select(Message).where(Message.group_id == world.group_id, Message.kind == "notice")
         ).one()
-    assert "Ops robot" in notice.text and "paused" in notice.text
+    assert "Ops robot" in notice.text and "已暂停" in notice.text
     tried = len(receiver.requests)
     with later(45 * 3600):
         world.sweep_and_run()

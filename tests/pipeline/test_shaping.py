@@ -32,7 +32,7 @@ def test_a_burst_goes_out_as_the_first_event_then_one_push_at_the_window_end(wor
         world.sweep_and_run()
     _, second = receiver.wait_for(2)
     text = second.json["markdown"]["content"]
-    assert "in production" in text and "quality checked" in text
+    assert "生产中" in text and "质检通过" in text
     attempts = world.attempts(channel_id)
     assert len({a.push_id for a in attempts}) == 2  # three deliveries, two pushes
     assert all(d.state == DeliveryState.DELIVERED for d in world.deliveries(channel_id))

@@ -51,6 +51,7 @@ VALID_BODIES = {
         "owner_member_id": w.dealer_member_id,
     },
     ("PATCH", f"{API}/customers/<uuid:customer_id>"): lambda w: {"tags": ["renovation"]},
+    ("POST", f"{API}/customers/<uuid:customer_id>/links"): lambda w: {"days": 30},
     ("POST", f"{API}/orders"): lambda w: {
         "customer_id": w.customer_id,
         "dealer_id": w.dealer_id,

@@ -80,7 +80,7 @@ def test_the_welcome_message_is_the_first_message(tenant, shop):
         "system",
         None,
     )
-    assert welcome["text"].startswith("Welcome, Chen Jing! Li Na of Pudong Store")
+    assert welcome["text"].startswith("Chen Jing，欢迎您！Pudong Store 的 Li Na")
     assert hello["text"] == "Hello!"
 
 

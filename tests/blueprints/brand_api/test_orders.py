@@ -221,7 +221,7 @@ def test_a_milestone_posts_one_notification_its_only_outbox_entry(tenant, shop, 
     assert outbox(connection) == (messages + 1, rows)
     notification = shop.messages(order["group_id"])[-1]
     assert (notification["kind"], notification["sender"]) == ("notification", "system")
-    assert "SO-1" in notification["text"] and "shipped" in notification["text"]
+    assert "SO-1" in notification["text"] and "已发货" in notification["text"]
     assert "Truck 7" in notification["text"]
     payload = notification["payload"]
     assert (payload["order_id"], payload["work_item_id"]) == (order["id"], panels)

@@ -309,7 +309,7 @@ def test_a_batch_is_judged_in_its_own_order(client, session, factory):
     notes = session.scalars(
         select(Message.text).where(Message.kind == "notification").order_by(Message.id)
     ).all()
-    assert [note.split("— ")[1].split(".")[0] for note in notes] == ["designed", "shipped"]
+    assert [note.split("— ")[1][:4] for note in notes] == ["设计完成", "已发货。"]
     entries = session.scalars(
         select(TimelineEntry)
         .where(TimelineEntry.work_item_id == frame.id)

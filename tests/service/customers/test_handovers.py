@@ -106,7 +106,7 @@ def test_a_notice_is_posted_in_each_affected_group(acme, book):
     for group in groups:
         newest = list_messages(acme.session, group_id=group.id, limit=1).items[0]
         assert (newest.sender, newest.kind) == ("system", "notice")
-        assert newest.text == "Li Wei has handed this group over to Zhao Min."
+        assert newest.text == "Li Wei 已将本群交接给 Zhao Min。"  # the chain speaks Chinese
         assert newest.payload == {
             "handover": {
                 "from_member_id": str(acme.owner.id),

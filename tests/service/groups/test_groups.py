@@ -218,10 +218,10 @@ def test_the_welcome_message_is_the_first_message_and_rendered(acme):
     history = list_messages(acme.session, group_id=group.id).items[::-1]
 
     assert [(m.sender, m.kind) for m in history] == [("system", "welcome"), ("customer", "text")]
+    # The default template's welcome, in the chain's language (Chinese unless it says not).
     assert history[0].text == (
-        "Welcome, Wang Fang! Li Wei of Bund Home and the team who will design, make and "
-        "install your order are all here. Every step will be posted in this group as it "
-        "happens."
+        "Wang Fang，欢迎您！Bund Home 的 Li Wei 和为您设计、生产、安装的团队都在这个群里。"
+        "订单每完成一步，我们都会在群里告诉您。"
     )
 
 

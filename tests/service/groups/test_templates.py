@@ -186,11 +186,20 @@ def test_a_directory_group_has_one_template(acme, tree):
     ],
 )
 def test_bad_placeholders_are_refused(acme, field, pattern):
+    before = getattr(default_template(acme.session, acme.id), field)
     with pytest.raises(Invalid) as raised:
         create_template(acme.session, chain_id=acme.id, directory_group_id=None, **{field: pattern})
 
     assert list(raised.value.details["fields"]) == [field]
-    assert getattr(default_template(acme.session, acme.id), field) == DEFAULTS[field]
+    assert getattr(default_template(acme.session, acme.id), field) == before
+
+
+def test_the_default_welcome_speaks_the_chains_language(acme):
+    english_chain, _ = create_chain(acme.session, name="Lumen Living", language="en")
+    chinese = default_template(acme.session, acme.id).welcome_message
+    english = default_template(acme.session, english_chain.id).welcome_message
+    assert chinese.startswith("{customer_name}，欢迎您！")
+    assert english.startswith("Welcome, {customer_name}!")
 
 
 def test_every_known_placeholder_and_doubled_braces_are_accepted(acme):

@@ -112,8 +112,19 @@ def test_a_forward_move_posts_one_notification_with_its_payload(acme, placed):
     assert message.payload["work_item_id"] == str(panels.id)
     assert message.payload["milestone"] == "in_production"
     assert message.payload["order_reference"] == "SO-1001"
-    assert message.text == (
-        f"Order SO-1001: Wardrobe panels — in production. Expected {eta:%Y-%m-%d}."
+    assert message.text == f"订单 SO-1001：Wardrobe panels — 生产中，预计 {eta:%Y-%m-%d} 完成。"
+
+
+def test_a_chain_that_speaks_english_is_told_in_english(acme, placed):
+    _, _, (panels, frame) = placed
+    acme.chain.language = "en"
+
+    told = report(acme, panels, "designed").notification
+    with_date = report(acme, frame, "shipped", eta=an_hour_on(frame) + timedelta(days=2))
+
+    assert told.text == "Order SO-1001: Wardrobe panels — design done."
+    assert with_date.notification.text.startswith(
+        "Order SO-1001: Wardrobe frame — shipped. Expected "
     )
 
 
