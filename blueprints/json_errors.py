@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 import marshmallow as ma
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -168,8 +168,15 @@ def init_json_errors(app: Flask) -> None:
 
 def _http_error(error: HTTPException):
     if not is_json_door(request.path):
-        return error  # the portal renders its own error pages
+        return _page(error)
     return http_error_response(error)
+
+
+def _page(error: HTTPException):
+    """The portal's page for the error, where it has one (app.extensions["error_page"]);
+    else werkzeug's own."""
+    page = current_app.extensions.get("error_page")
+    return page(error) if page else error
 
 
 def _database_error(error: Exception):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueprints import db, public_base_url
 from blueprints.dealer_portal import sign_in
+from blueprints.dealer_portal.error_pages import init_error_pages
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
 from blueprints.dealer_portal.refusals import invitation_refusal, place_on_form
@@ -50,6 +51,7 @@ KINDS = {"brand": _l("brand"), "dealer": _l("dealer"), "factory": _l("factory")}
 @bp.record_once
 def _languages(state) -> None:
     init_languages(state.app)
+    init_error_pages(state.app)
 
 
 @bp.context_processor
