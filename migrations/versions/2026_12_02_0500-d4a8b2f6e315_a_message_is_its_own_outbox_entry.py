@@ -99,5 +99,7 @@ def downgrade() -> None:
             ],
         )
     op.drop_index("ix_messages_unplanned", table_name="messages")
-    with op.batch_alter_table("messages") as batch:
+    # Dropped in place (SQLite 3.35+): rebuilding the table would delete the messages that
+    # deliveries refer to.
+    with op.batch_alter_table("messages", recreate="never") as batch:
         batch.drop_column("planned_at")

@@ -58,5 +58,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_customer_links_customer_id", table_name="customer_links")
     op.drop_table("customer_links")
-    with op.batch_alter_table("chains") as batch:
+    # Dropped in place (SQLite 3.35+): rebuilding the table would delete the chains the
+    # other tables refer to.
+    with op.batch_alter_table("chains", recreate="never") as batch:
         batch.drop_column("language")
