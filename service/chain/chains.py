@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.chain.members import check_language
 from service.chain.models import ApiKey, Chain, Organisation, OrganisationKind
 from service.db import get_in_chain, utcnow
 from service.errors import Invalid
@@ -49,11 +50,14 @@ def get_chain(session: Session, chain_id: uuid.UUID) -> Chain:
 
 
 def update_chain(session: Session, *, chain_id: uuid.UUID, **changes) -> Chain:
-    """Change a chain's settings: name, timezone, quiet_hours ({start, end} local "HH:MM",
-    or None for none), broadcast_quota (None: as many as the month has days)."""
+    """Change a chain's settings: name, timezone, language (zh-CN or en), quiet_hours
+    ({start, end} local "HH:MM", or None for none), broadcast_quota (None: as many as the month
+    has days)."""
     chain = get_chain(session, chain_id)
     if "timezone" in changes:
         _check_timezone(changes["timezone"])
+    if "language" in changes:
+        check_language(changes["language"])
     if "quiet_hours" in changes:
         quiet = changes.pop("quiet_hours")
         chain.quiet_hours_start = quiet["start"] if quiet else None
