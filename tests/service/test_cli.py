@@ -102,7 +102,7 @@ def test_chain_import_refuses_a_csv_without_its_columns(cli, tmp_path):
 def _portal_login(client, email: str, password: str):
     form = client.get("/portal/login")
     token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', form.text).group(1)
-    data = {"email": email, "password": password, "csrf_token": token}
+    data = {"login": email, "password": password, "csrf_token": token}
     return client.post("/portal/login", data=data)
 
 
