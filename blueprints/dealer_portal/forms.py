@@ -42,6 +42,7 @@ class LoginForm(FlaskForm):
     # An e-mail address or a mobile, typed as the person likes: the domain reads which.
     login = StringField(
         _l("E-mail or mobile"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[DataRequired(), Length(max=254), plain_text, email_or_mobile],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
