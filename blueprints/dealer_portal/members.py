@@ -22,6 +22,7 @@ from blueprints.dealer_portal.refusals import place_on_form
 from blueprints.dealer_portal.sign_in import log_in
 from service.chain.chains import get_chain
 from service.chain.members import set_language
+from service.chain.mobiles import format_mobile
 from service.chain.models import Language
 from service.chain.password_links import open_password_link, password_url, use_password_link
 from service.errors import DomainError
@@ -80,7 +81,7 @@ class ColleagueForm(FlaskForm):
     name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=200), plain_text, visible_name]
     )
-    role = SelectField(_l("Role"), validators=[DataRequired()])
+    role = SelectField(_l("Role"), default="service_specialist", validators=[DataRequired()])
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254), plain_text, Email()])
     mobile = StringField(_l("Mobile"), validators=[Optional(), Length(max=32), plain_text])
 
@@ -270,6 +271,8 @@ def team_remove(member_id: uuid.UUID):
 def register(bp) -> None:
     from blueprints.dealer_portal import login_required  # the package imports this module
 
+    # The Team page shows colleagues' whole numbers: they are of the reader's own organisation.
+    bp.add_app_template_filter(format_mobile, "mobile")
     bp.add_url_rule("/password/<token>", view_func=set_password, methods=["GET", "POST"])
     bp.add_url_rule("/forgot-password", view_func=forgot_password)
     bp.add_url_rule("/settings", view_func=login_required(settings), methods=["GET", "POST"])
