@@ -110,13 +110,12 @@ def _reader() -> Reader:
 
 
 def _say(form: FlaskForm, failure: DomainError, fields: dict[str, str]) -> str | None:
-    """The refusal under its fields, in the reader's language; else the words for above the
-    form."""
+    """The refusal's reasons under their fields, in the reader's language, and None; for a
+    refusal of no field of the form, its words for above the form."""
     refused = failure.details.get("fields") or {}
     if refused and set(refused) <= set(fields):
         for name, reasons in refused.items():
             form[fields[name]].errors.extend(str(_REASONS.get(r, r)) for r in reasons)
-        # The shared refusals translate what they know (e-mail in use, bad mobile).
         return None
     reasons = [r for rs in refused.values() for r in rs]
     return " ".join(str(_REASONS.get(r, r)) for r in reasons) or failure.message
