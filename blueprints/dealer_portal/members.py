@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from blueprints import db, public_base_url
@@ -69,9 +70,9 @@ class LanguageForm(FlaskForm):
     language = SelectField(
         _l("Language"),
         choices=[
-            ("", _l("As my browser asks")),
-            (Language.ZH_CN.value, "中文"),
-            (Language.EN.value, "English"),
+            SelectChoice("", _l("As my browser asks")),
+            SelectChoice(Language.ZH_CN.value, "中文"),
+            SelectChoice(Language.EN.value, "English"),
         ],
         validators=[Optional()],
     )
@@ -102,7 +103,7 @@ class RemoveForm(FlaskForm):
 def _roles():
     from blueprints.dealer_portal import ROLES  # the package imports this module
 
-    return list(ROLES.items())
+    return [SelectChoice(role, name) for role, name in ROLES.items()]
 
 
 def _reader() -> Reader:
@@ -236,7 +237,7 @@ def team_remove(member_id: uuid.UUID):
     leaving = colleague(db(), reader, member_id)
     others = [m for m in team(db(), reader) if m.id != leaving.id]
     form = RemoveForm()
-    form.successor.choices = [(str(m.id), m.name) for m in others]
+    form.successor.choices = [SelectChoice(str(m.id), m.name) for m in others]
     error = None
     if leaving.id == reader.member_id:
         error = _REASONS["You cannot remove yourself."]
@@ -256,7 +257,7 @@ def team_remove(member_id: uuid.UUID):
                     name=leaving.name,
                     customers=handover.customers,
                     groups=handover.groups,
-                    successor=dict(form.successor.choices)[form.successor.data],
+                    successor=next(m.name for m in others if str(m.id) == form.successor.data),
                 )
             )
             return redirect(url_for("dealer_portal.team_page"))
