@@ -1,4 +1,5 @@
-"""`flask --app wsgi …` commands: db, chain, demo, worker. Each is one transaction."""
+"""`flask --app wsgi …` commands: db, chain, members, groups, demo, worker. Each is one
+transaction."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 from service.chain import import_files, imports
 from service.chain.chains import create_chain, issue_api_key, list_api_keys, revoke_api_key
 from service.chain.models import Chain
+from service.chain.password_links import DEFAULT_HOURS as DEFAULT_LINK_HOURS
+from service.chain.password_links import make_password_link, password_url
 from service.config import PROJECT_ROOT
 from service.errors import DomainError
 from service.groups.archive import FORMATS
@@ -132,6 +135,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(chain_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(groups_cli)
+    app.cli.add_command(members_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(worker)
 
@@ -263,6 +267,34 @@ def groups_export(chain_id: uuid.UUID | None, since, fmt: str, output):
         since = since.replace(tzinfo=UTC) if since else None
         for chunk in FORMATS[fmt](iter_history(session, chain_id=chain, since=since)):
             output.write(chunk)
+
+
+@click.group("members", cls=CommandGroup, help="The people of the chain's organisations.")
+def members_cli():
+    pass
+
+
+@members_cli.command(
+    "password-link", help="Print a one-time link where a member sets a portal password (once)."
+)
+@click.option("--chain", "chain_id", type=click.UUID)
+@click.option("--member", "member_id", type=click.UUID, required=True)
+@click.option("--hours", default=DEFAULT_LINK_HOURS, show_default=True, help="Until it expires.")
+def members_password_link(chain_id: uuid.UUID | None, member_id: uuid.UUID, hours: int):
+    base_url = current_app.extensions["chain_collab.config"].public_url
+    with _session() as session:
+        chain = _resolve_chain(session, chain_id)
+        link, token = make_password_link(
+            session, chain_id=chain, member_id=member_id, made_by="cli", expires_in_hours=hours
+        )
+        session.commit()
+    # Without PUBLIC_URL the command cannot know the portal's address: the path, to put after it.
+    click.echo(password_url(base_url or "", token))
+    if not base_url:
+        click.echo("PUBLIC_URL is not set: put the portal's address before this path.", err=True)
+    click.echo(
+        f"Expires {link.expires_at:%Y-%m-%d %H:%M} UTC; usable once; not shown again.", err=True
+    )
 
 
 @click.group("demo", cls=CommandGroup, help="Demo data.")

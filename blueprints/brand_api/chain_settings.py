@@ -12,7 +12,8 @@ blp = Blueprint(
     "chain",
     __name__,
     url_prefix="/chain",
-    description="The chain's own settings: name, time zone, quiet hours, broadcast quota.",
+    description="The chain's own settings: name, time zone, language, quiet hours, broadcast "
+    "quota.",
 )
 
 
@@ -24,6 +25,7 @@ def chain_out(chain) -> dict:
         "id": chain.id,
         "name": chain.name,
         "timezone": chain.timezone,
+        "language": chain.language,
         "quiet_hours": quiet,
         "broadcast_quota": chain.broadcast_quota,
         "created_at": chain.created_at,

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 
 from blueprints.brand_api.schemas import Name, PageArgs
 from blueprints.fields import Text
+from service.chain.models import Language
 from service.channels.models import CHANNEL_TYPES, DEFAULT_RATE_LIMIT, DeliveryState
 
 HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A local time as HH:MM.")
@@ -144,6 +145,11 @@ class ChainSettings(ma.Schema):
     id = fields.UUID(dump_only=True)
     name = Name(validate=validate.Length(min=1, max=200))
     timezone = Text(validate=validate.Length(min=1, max=64))
+    language = fields.String(
+        validate=validate.OneOf(list(Language)),
+        metadata={"description": "the portal's language for members who chose none and whose "
+                  "browser names neither; zh-CN (default) or en"},
+    )  # fmt: skip
     quiet_hours = fields.Nested(
         QuietHours,
         allow_none=True,

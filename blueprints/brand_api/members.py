@@ -5,10 +5,11 @@ import uuid
 from flask import g
 from flask.views import MethodView
 
-from blueprints import db
+from blueprints import db, public_base_url
 from blueprints.brand_api import schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
 from service.chain import members as service
+from service.chain.password_links import make_password_link, password_url
 
 blp = Blueprint("members", __name__, description="The people of each organisation.")
 
@@ -52,3 +53,20 @@ class MemberById(MethodView):
     def delete(self, member_id: uuid.UUID):
         """Remove a member"""
         service.remove_member(db(), chain_id=g.chain_id, member_id=member_id)
+
+
+@blp.route("/members/<uuid:member_id>/password-link", methods=["POST"])
+@blp.arguments(schemas.PasswordLinkCreate)
+@blp.response(201, schemas.PasswordLink)
+def create_password_link(data, member_id: uuid.UUID):
+    """Make a one-time, expiring link where the member sets their portal password"""
+    link, token = make_password_link(
+        db(), chain_id=g.chain_id, member_id=member_id, made_by="api", **data
+    )
+    return {
+        "id": link.id,
+        "member_id": link.member_id,
+        "created_at": link.created_at,
+        "expires_at": link.expires_at,
+        "url": password_url(public_base_url(), token),
+    }

@@ -145,6 +145,23 @@ class Member(ma.Schema):
     created_at = fields.DateTime()
 
 
+class PasswordLinkCreate(ma.Schema):
+    expires_in_hours = fields.Integer(load_default=72, validate=validate.Range(min=1, max=720))
+
+
+class PasswordLink(ma.Schema):
+    id = fields.UUID()
+    member_id = fields.UUID()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    url = fields.String(
+        metadata={
+            "description": "where the member sets a portal password, once; shown this once "
+            "(a newer link replaces it)"
+        }
+    )
+
+
 # Invitations
 
 

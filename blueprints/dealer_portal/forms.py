@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
+from service.chain.members import normalise_login
 from service.names import BadName, normalise_name
 
 
@@ -28,13 +29,27 @@ def visible_name(form, field) -> None:
         raise StopValidation(_l("Must contain a visible character.")) from None
 
 
+def email_or_mobile(form, field) -> None:
+    """An e-mail address, or a phone number in any way a person writes one."""
+    if "@" in (field.data or ""):
+        Email()(form, field)
+    elif normalise_login(field.data or "") is None:
+        raise StopValidation(_l("Enter your e-mail address or your mobile number."))
+
+
 # Lengths are checked before anything else: a 100 kB password is not worth hashing.
 class LoginForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"), validators=[DataRequired(), Length(max=254), plain_text, Email()]
+    # An e-mail address or a mobile, typed as the person likes: the domain reads which.
+    login = StringField(
+        _l("E-mail or mobile"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[DataRequired(), Length(max=254), plain_text, email_or_mobile],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(max=200), plain_text]
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200), plain_text],
+        render_kw={"autocomplete": "current-password"},
     )
 
 

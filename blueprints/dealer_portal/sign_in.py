@@ -17,7 +17,7 @@ from blueprints import db
 from blueprints.dealer_portal.forms import LoginForm
 from blueprints.rate_limits import limiter
 from service.chain.chains import get_chain
-from service.chain.members import authenticate_member, end_sessions, get_member, normalise_email
+from service.chain.members import authenticate_member, end_sessions, get_member, normalise_login
 from service.errors import NotFound
 
 IDLE_LIMIT = timedelta(hours=12)
@@ -88,9 +88,11 @@ def _failed(response) -> bool:
 
 
 def _account_key() -> str:
-    email = normalise_email(request.form.get("email") or "")
+    # One account however its login is typed (a mobile with or without +86, spaces, dashes).
+    typed = request.form.get("login") or ""
+    login = normalise_login(typed) or typed.strip().lower()
     # Hashed: any text makes a valid Redis key, and no address is kept there in clear.
-    return "account:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
+    return "account:" + hashlib.sha256(login.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _address_key() -> str:
@@ -119,7 +121,7 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("portal/login.html", form=form), 422 if form.is_submitted() else 200
-    members = authenticate_member(db(), email=form.email.data, password=form.password.data)
+    members = authenticate_member(db(), login=form.login.data, password=form.password.data)
     if not members:
         return render_template("portal/login.html", form=form, wrong=True), 401
     target = safe_next(request.args.get("next"))

@@ -1,12 +1,11 @@
-"""customer links; the chain's language
+"""customer links
 
 Revision ID: e4f6a8b0bc04
 Revises: e3d5e7f9ab03
 Create Date: 2026-12-02 06:03:00
 
 The customer's private link: a token, kept only as its SHA-256, that opens one customer's view
-until it expires or is revoked. The chain's language: what the system writes into groups and
-chat tools is in it (Simplified Chinese unless the brand says otherwise).
+until it expires or is revoked.
 """
 
 from collections.abc import Sequence
@@ -21,10 +20,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("chains") as batch:
-        batch.add_column(
-            sa.Column("language", sa.String(length=8), server_default="zh-CN", nullable=False)
-        )
     op.create_table(
         "customer_links",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -58,7 +53,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_customer_links_customer_id", table_name="customer_links")
     op.drop_table("customer_links")
-    # Dropped in place (SQLite 3.35+): rebuilding the table would delete the chains the
-    # other tables refer to.
-    with op.batch_alter_table("chains", recreate="never") as batch:
-        batch.drop_column("language")

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.chain.members import check_language
 from service.chain.models import ApiKey, Chain, Organisation, OrganisationKind
 from service.db import get_in_chain, utcnow
 from service.errors import Invalid
 from service.groups.templates import default_template
-from service.system_texts import DEFAULT_LANGUAGE, LANGUAGES
+from service.system_texts import DEFAULT_LANGUAGE
 
 API_KEY_PREFIX = "cck_"
 
@@ -31,8 +32,7 @@ def create_chain(
     if not name:
         raise Invalid.field("name", "Must not be blank.")
     _check_timezone(timezone)
-    if language not in LANGUAGES:
-        raise Invalid.field("language", f"One of {', '.join(LANGUAGES)}.")
+    check_language(language)
     chain = Chain(name=name, timezone=timezone, language=language)
     session.add(chain)
     session.flush()
@@ -56,11 +56,14 @@ def get_chain(session: Session, chain_id: uuid.UUID) -> Chain:
 
 
 def update_chain(session: Session, *, chain_id: uuid.UUID, **changes) -> Chain:
-    """Change a chain's settings: name, timezone, quiet_hours ({start, end} local "HH:MM",
-    or None for none), broadcast_quota (None: as many as the month has days)."""
+    """Change a chain's settings: name, timezone, language (zh-CN or en), quiet_hours
+    ({start, end} local "HH:MM", or None for none), broadcast_quota (None: as many as the month
+    has days)."""
     chain = get_chain(session, chain_id)
     if "timezone" in changes:
         _check_timezone(changes["timezone"])
+    if "language" in changes:
+        check_language(changes["language"])
     if "quiet_hours" in changes:
         quiet = changes.pop("quiet_hours")
         chain.quiet_hours_start = quiet["start"] if quiet else None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.chain.mobiles import normalise_mobile
-from service.chain.models import Member, MemberRole, Organisation
+from service.chain.models import Language, Member, MemberRole, Organisation
 from service.chain.organisations import get_organisation
 from service.db import get_in_chain, utcnow
 from service.errors import Conflict, Invalid, no_such
@@ -147,21 +147,42 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate_member(session: Session, *, email: str, password: str) -> list[Member]:
-    """The live members with this login whose password this is, one per chain at most (an
-    address may be used in several chains). Empty for an unknown e-mail and a bad password
-    alike, and a chain whose password this is not is never named."""
-    candidates = session.scalars(
-        select(Member)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(
-            Member.email == normalise_email(email),
-            Member.removed_at.is_(None),
-            Member.password_hash.is_not(None),
-            Organisation.removed_at.is_(None),
-        )
-        .order_by(Member.chain_id)
-    ).all()
+def normalise_login(login: str) -> str | None:
+    """What a person typed to sign in, as it is stored: an e-mail address (anything with an @),
+    else a mobile in E.164 however it was typed (spaces, dashes, +86, 0086); None for text that
+    is neither."""
+    login = login.strip()
+    if "@" in login:
+        return normalise_email(login)
+    try:
+        return normalise_mobile(login)
+    except Invalid:
+        return None
+
+
+def authenticate_member(session: Session, *, login: str, password: str) -> list[Member]:
+    """The live members with this login (e-mail or mobile) whose password this is. Empty for
+    an unknown login and a bad password alike, and a chain whose password this is not is never
+    named. An address may be used in several chains, and a mobile even by two members of one
+    chain (it is not unique): every member the password opens is returned, and the person
+    chooses; none is picked for them."""
+    key = normalise_login(login)
+    column = Member.email if key and "@" in key else Member.mobile
+    candidates = (
+        session.scalars(
+            select(Member)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(
+                column == key,
+                Member.removed_at.is_(None),
+                Member.password_hash.is_not(None),
+                Organisation.removed_at.is_(None),
+            )
+            .order_by(Member.chain_id, Member.id)
+        ).all()
+        if key
+        else []
+    )
     if not candidates:
         _hasher.hash(password)  # spend the same time as a real check
         return []
@@ -181,4 +202,17 @@ def _password_matches(member: Member, password: str) -> bool:
 def end_sessions(session: Session, member: Member) -> None:
     """End every portal session of this member, on every device (a copied cookie included)."""
     member.session_generation += 1
+    session.flush()
+
+
+def check_language(language: str, *, field: str = "language") -> None:
+    if language not in set(Language):
+        raise Invalid.field(field, f"Must be one of: {', '.join(Language)}.")
+
+
+def set_language(session: Session, member: Member, language: str | None) -> None:
+    """The member's own portal language; None: as their browser asks."""
+    if language is not None:
+        check_language(language)
+    member.language = language
     session.flush()

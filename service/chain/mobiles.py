@@ -36,3 +36,11 @@ def mask_mobile(e164: str) -> str:
     if number.country_code == 86:
         return masked
     return f"+{number.country_code} {masked}"
+
+
+def format_mobile(e164: str) -> str:
+    """A whole number as people read it: `138 1234 5678` in China, `+44 7911 123456` elsewhere."""
+    number = phonenumbers.parse(e164)
+    if number.country_code == 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -26,6 +26,13 @@ class OrganisationKind(StrEnum):
     FACTORY = "factory"
 
 
+class Language(StrEnum):
+    """The portal's languages, as BCP 47 tags."""
+
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
 class MemberRole(StrEnum):
     ADMIN = "admin"
     SERVICE_SPECIALIST = "service_specialist"
@@ -47,7 +54,8 @@ class Chain(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     # What the system writes into groups and chat tools is in this language; the portal
-    # speaks it to a reader who has not chosen (service.system_texts.LANGUAGES).
+    # speaks it to a member who chose none and whose browser names neither of its languages
+    # (service.system_texts.LANGUAGES).
     language: Mapped[str] = mapped_column(String(8), default="zh-CN", server_default="zh-CN")
     # Pushes to customer-facing channels wait from start to end (local "HH:MM"); NULL: never.
     quiet_hours_start: Mapped[str | None] = mapped_column(String(5), default="22:00")
@@ -117,6 +125,9 @@ class Member(Base):
             sqlite_where=text("removed_at IS NULL"),
             postgresql_where=text("removed_at IS NULL"),
         ),
+        # Sign-in by mobile looks a number up across chains, as by e-mail.
+        Index("ix_members_mobile", "mobile"),
+        Index("ix_members_email", "email"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -131,10 +142,30 @@ class Member(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # Portal sessions carry the generation they began in; signing out raises it, ending them all.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The portal's language this member chose; None: as their browser asks.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+
+
+class PasswordLink(Base):
+    """A one-time, expiring link where a member sets their portal password. The token is
+    shown once; only its SHA-256 is kept (random and long, like an API key)."""
+
+    __tablename__ = "password_links"
+    __table_args__ = (Index("ix_password_links_member_id", "member_id", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    chain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chains.id"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Who made it: "api", "cli" or "member:<id>".
+    made_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Invitation(Base):

@@ -108,7 +108,7 @@ def member(session):
 
 def session_cookie(client, **request) -> str:
     token = _csrf(client.get("/portal/login", **request))
-    data = {"email": "li.na@pudong.example", "password": PASSWORD, "csrf_token": token}
+    data = {"login": "li.na@pudong.example", "password": PASSWORD, "csrf_token": token}
     response = client.post("/portal/login", data=data, **request)
     assert response.status_code == 302
     (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]

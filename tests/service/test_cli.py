@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
 from service.chain.chains import chain_for_api_key
-from service.chain.members import hash_password
+from service.chain.members import add_member, hash_password
 from service.chain.models import ApiKey, Chain, Member, Organisation
+from service.chain.organisations import add_organisation
 from service.cli import alembic_config
 from service.config import PROJECT_ROOT
 from service.customers.models import Customer
@@ -102,7 +103,7 @@ def test_chain_import_refuses_a_csv_without_its_columns(cli, tmp_path):
 def _portal_login(client, email: str, password: str):
     form = client.get("/portal/login")
     token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', form.text).group(1)
-    data = {"email": email, "password": password, "csrf_token": token}
+    data = {"login": email, "password": password, "csrf_token": token}
     return client.post("/portal/login", data=data)
 
 
@@ -371,3 +372,28 @@ def test_an_unexpected_failure_is_one_line_too_and_its_traceback_on_request(tmp_
     [line] = plain.stderr.splitlines()
     assert line.startswith("Error: ") and "FLASK_DEBUG=1" in line
     assert "Traceback" in run(FLASK_DEBUG="1").stderr
+
+
+def test_members_password_link_prints_a_link_that_works_once(cli, session, client):
+    cli.invoke(args=["chain", "create", "--name", "Acme Home"])
+    chain_id = session.scalar(select(Chain.id))
+    dealer, _ = add_organisation(session, chain_id=chain_id, kind="dealer", name="Pudong Store")
+    member = add_member(session, chain_id=chain_id, organisation_id=dealer.id, name="Li Na",
+                        role="admin", email="li.na@pudong.example")  # fmt: skip
+    session.commit()
+
+    result = cli.invoke(args=["members", "password-link", "--chain", str(chain_id),
+                              "--member", str(member.id)])  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    url = result.stdout.strip()
+    assert url.startswith("https://chain.example/portal/password/")  # PUBLIC_URL's
+    path = url.removeprefix("https://chain.example")
+    assert "usable once" in result.stderr
+    form = client.get(path)
+    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', form.text).group(1)
+    data = {"csrf_token": token, "password": "a new secret", "confirm": "a new secret"}
+    assert client.post(path, data=data).status_code == 302
+    assert client.get(path).status_code == 410
+    unknown = cli.invoke(args=["members", "password-link", "--member", str(chain_id)])
+    assert unknown.exit_code == 2 and "No such member." in unknown.output

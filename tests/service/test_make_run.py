@@ -122,7 +122,7 @@ def _logs_in(base: str, email: str, password: str) -> bool:
     with httpx.Client(base_url=base, timeout=10) as browser:
         form = browser.get("/portal/login").text
         token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', form).group(1)
-        data = {"email": email, "password": password, "csrf_token": token}
+        data = {"login": email, "password": password, "csrf_token": token}
         answer = browser.post("/portal/login", data=data)
     return answer.status_code == 302 and answer.headers["location"].endswith("/portal/")
 

@@ -9,7 +9,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import service
-from service.system_texts import DIRECTORY, MILESTONE_NAMES, milestone_name, say
+from service.chain.models import Language
+from service.system_texts import DIRECTORY, LANGUAGES, MILESTONE_NAMES, milestone_name, say
 
 SERVICE = Path(service.__file__).parent
 KEYWORDS = {"say": (2,), "N_": None}
@@ -31,6 +32,10 @@ def test_the_catalogs_hold_exactly_the_codes_texts_each_with_its_chinese():
         assert set(held(path)) == texts, path
     chinese = held(DIRECTORY / "zh_Hans_CN" / "LC_MESSAGES" / "system.po")
     assert [text for text in texts if not chinese[text]] == []
+
+
+def test_the_chains_languages_are_the_ones_the_system_speaks():
+    assert set(Language) == set(LANGUAGES)
 
 
 def test_texts_are_said_in_the_chains_language_with_their_values():

@@ -568,6 +568,7 @@ def test_the_chain_settings_are_read_with_their_defaults(tenant):
         "id": str(tenant.chain_id),
         "name": "Acme Home",
         "timezone": "Asia/Shanghai",
+        "language": "zh-CN",
         "quiet_hours": {"start": "22:00", "end": "08:00"},
         "broadcast_quota": None,
         "created_at": chain_settings(tenant)["created_at"],
@@ -579,6 +580,7 @@ def test_the_chain_settings_are_changed(tenant):
     changes = {
         "name": "  Acme Living ",
         "timezone": "Europe/Berlin",
+        "language": "en",
         "quiet_hours": {"start": "21:30", "end": "07:15"},
         "broadcast_quota": 4,
     }
@@ -587,6 +589,7 @@ def test_the_chain_settings_are_changed(tenant):
         **before,
         "name": "Acme Living",
         "timezone": "Europe/Berlin",
+        "language": "en",
         "quiet_hours": {"start": "21:30", "end": "07:15"},
         "broadcast_quota": 4,
     }
@@ -616,6 +619,8 @@ BAD_SETTINGS = [
     ({"timezone": None}, {"timezone"}),
     ({"timezone": "Asia/\x00"}, {"timezone"}),
     ({"name": "   "}, {"name"}),
+    ({"language": "zh-TW"}, {"language"}),
+    ({"language": None}, {"language"}),
     ({"name": "x" * 201}, {"name"}),
     # Inside an object, the bad field is named by its path.
     ({"quiet_hours": {"start": "24:00", "end": "08:00"}}, {"quiet_hours.start"}),

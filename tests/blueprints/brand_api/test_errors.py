@@ -34,6 +34,7 @@ VALID_BODIES = {
         "role": "installer",
     },
     ("PATCH", f"{API}/members/<uuid:member_id>"): lambda w: {"role": "designer"},
+    ("POST", f"{API}/members/<uuid:member_id>/password-link"): lambda w: {},
     ("POST", f"{API}/invitations"): lambda w: {"kind": "factory"},
     ("POST", f"{API}/imports"): lambda w: {
         "organisations": [{"custom_id": "D-100", "kind": "dealer", "name": "Minhang Store"}]

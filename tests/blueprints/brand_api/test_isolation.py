@@ -38,6 +38,7 @@ PROBE_BODIES: dict[tuple[str, str], dict | Callable[[ChainWorld], dict] | None] 
         "email": "intruder@rival.example",
     },
     ("PATCH", f"{API}/members/<uuid:member_id>"): {"name": "Taken over", "mobile": None},
+    ("POST", f"{API}/members/<uuid:member_id>/password-link"): {"expires_in_hours": 1},
     ("PATCH", f"{API}/directory-groups/<uuid:group_id>"): {"name": "Taken over"},
     ("PATCH", f"{API}/customers/<uuid:customer_id>"): {"name": "Taken over", "tags": []},
     ("PATCH", f"{API}/group-templates/<uuid:template_id>"): {"name": "Taken over"},

@@ -10,3 +10,12 @@ def fresh_rate_limits(app):
     limiter.reset()
     yield
     limiter.reset()
+
+
+@pytest.fixture
+def client(bound_app):
+    """A browser that asks for English, as the tests' texts are written in it: without the
+    header the portal speaks Chinese (tests of that say so with their own headers)."""
+    client = bound_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

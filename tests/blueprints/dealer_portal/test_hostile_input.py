@@ -30,7 +30,7 @@ from tests.blueprints.dealer_portal.test_portal import PASSWORD, _csrf, chain  #
 )
 def test_a_hostile_next_is_ignored(client, chain, target):  # noqa: F811
     token = _csrf(client.get("/portal/login?next=" + quote(target, safe="")))
-    data = {"email": "li.na@pudong.example", "password": PASSWORD, "csrf_token": token}
+    data = {"login": "li.na@pudong.example", "password": PASSWORD, "csrf_token": token}
 
     response = client.post("/portal/login?next=" + quote(target, safe=""), data=data)
 
@@ -44,9 +44,9 @@ def test_a_hostile_next_is_ignored(client, chain, target):  # noqa: F811
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("email", "li.na@pudong.example\x00", "not text"),
+        ("login", "li.na@pudong.example\x00", "not text"),
         ("password", PASSWORD + "\x00", "not text"),
-        ("email", "a" * 300 + "@pudong.example", "longer than 254"),
+        ("login", "a" * 300 + "@pudong.example", "longer than 254"),
         ("password", "x" * 100_000, "longer than 200"),
     ],
 )
@@ -57,7 +57,7 @@ def test_a_login_form_with_hostile_fields_is_refused_on_the_page(
     value,
     message,
 ):
-    data = {"email": "li.na@pudong.example", "password": PASSWORD, field: value}
+    data = {"login": "li.na@pudong.example", "password": PASSWORD, field: value}
     data["csrf_token"] = _csrf(client.get("/portal/login"))
 
     response = client.post("/portal/login", data=data)

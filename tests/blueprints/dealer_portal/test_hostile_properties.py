@@ -37,7 +37,7 @@ def test_any_sign_in_is_answered_without_a_500(client, chain, email, password, t
     token = _csrf(client.get("/portal/login")).encode()
     response = client.post(
         "/portal/login?next=" + quote_from_bytes(target),
-        data=form_body(email=email, password=password, csrf_token=token),
+        data=form_body(login=email, password=password, csrf_token=token),
         content_type="application/x-www-form-urlencoded",
     )
 

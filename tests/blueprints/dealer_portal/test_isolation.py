@@ -92,7 +92,7 @@ def test_every_portal_route_with_an_id_answers_404_to_another_dealers_and_chains
     form = client.get("/portal/login")
     signed_in = client.post(
         "/portal/login",
-        data={"email": reader.email, "password": PASSWORD, "csrf_token": _csrf(form)},
+        data={"login": reader.email, "password": PASSWORD, "csrf_token": _csrf(form)},
     )
     assert signed_in.status_code == 302
     token = _csrf(client.get("/portal/"))

@@ -77,7 +77,7 @@ def test_the_rate_limit_page_speaks_the_browsers_language(client, chain, languag
     headers = {"Accept-Language": language}
     for _ in range(6):
         token = _csrf(client.get("/portal/login", headers=headers))
-        data = {"email": "li.na@pudong.example", "password": "wrong!", "csrf_token": token}
+        data = {"login": "li.na@pudong.example", "password": "wrong!", "csrf_token": token}
         response = client.post("/portal/login", data=data, headers=headers)
     assert response.status_code == 429
     assert text in response.text

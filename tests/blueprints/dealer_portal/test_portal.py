@@ -66,7 +66,7 @@ def _field_errors(response, name: str) -> list[str]:
 def _log_in(client, email="li.na@pudong.example", password=PASSWORD, next_url=None):
     form = client.get("/portal/login")
     url = "/portal/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"email": email, "password": password, "csrf_token": _csrf(form)})
+    return client.post(url, data={"login": email, "password": password, "csrf_token": _csrf(form)})
 
 
 def test_pages_need_a_login(client, chain):
@@ -78,13 +78,13 @@ def test_pages_need_a_login(client, chain):
 def test_login_with_a_wrong_password_is_refused(client, chain):
     response = _log_in(client, password="not it at all")
     assert response.status_code == 401
-    assert "Wrong e-mail or password." in response.text
+    assert "Wrong e-mail, mobile or password." in response.text
     assert client.get("/portal/").status_code == 302
 
 
 def test_login_without_the_csrf_token_is_refused(client, chain):
     response = client.post(
-        "/portal/login", data={"email": "li.na@pudong.example", "password": PASSWORD}
+        "/portal/login", data={"login": "li.na@pudong.example", "password": PASSWORD}
     )
     assert response.status_code == 422
     assert "This form has expired" in response.text

@@ -48,7 +48,7 @@ def lumen(session, acme):
 def sign_in(client, email=EMAIL, password=PASSWORD, next_url=None, **kwargs):
     token = _csrf(client.get("/portal/login"))
     url = "/portal/login" + (f"?next={next_url}" if next_url else "")
-    data = {"email": email, "password": password, "csrf_token": token}
+    data = {"login": email, "password": password, "csrf_token": token}
     return client.post(url, data=data, **kwargs)
 
 
@@ -66,7 +66,7 @@ def test_five_failures_a_minute_lock_the_account_with_retry_after(client, acme):
 
     assert locked.status_code == 429
     assert 0 < int(locked.headers["Retry-After"]) <= 60
-    assert "Too many failed sign-ins" in locked.text and 'name="email"' in locked.text
+    assert "Too many failed sign-ins" in locked.text and 'name="login"' in locked.text
     assert not signed_in(client)
     # Another account from the same address is not locked by this one.
     other = sign_in(client, email="nobody@pudong.example", password="guess")

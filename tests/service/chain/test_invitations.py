@@ -84,8 +84,8 @@ def test_admin_can_log_in_with_the_password_given_on_joining(session, invited_de
     _, code = invited_dealer
     _, admin, _ = accept(session, code, admin_email="Li.Wei@Example.com")
 
-    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) == [admin]
-    assert authenticate_member(session, email="li.wei@example.com", password="wrong!!!") == []
+    assert authenticate_member(session, login="li.wei@example.com", password=PASSWORD) == [admin]
+    assert authenticate_member(session, login="li.wei@example.com", password="wrong!!!") == []
 
 
 def test_code_works_once(session, invited_dealer, rows):

@@ -199,7 +199,7 @@ def with_login(session, dealer):
 
 
 def test_member_logs_in_with_the_right_password(session, with_login):
-    members = authenticate_member(session, email=" LI.WEI@example.com ", password=PASSWORD)
+    members = authenticate_member(session, login=" LI.WEI@example.com ", password=PASSWORD)
 
     assert [member.id for member in members] == [with_login.id]
     assert with_login.password_hash != PASSWORD
@@ -214,26 +214,26 @@ def test_member_logs_in_with_the_right_password(session, with_login):
     ],
 )
 def test_wrong_password_or_unknown_email_does_not_log_in(session, with_login, email, password):
-    assert authenticate_member(session, email=email, password=password) == []
+    assert authenticate_member(session, login=email, password=password) == []
 
 
 def test_member_without_a_password_cannot_log_in(session, dealer):
     add(session, dealer, email="nopass@example.com")
 
-    assert authenticate_member(session, email="nopass@example.com", password="") == []
-    assert authenticate_member(session, email="nopass@example.com", password=PASSWORD) == []
+    assert authenticate_member(session, login="nopass@example.com", password="") == []
+    assert authenticate_member(session, login="nopass@example.com", password=PASSWORD) == []
 
 
 def test_removed_member_cannot_log_in(session, dealer, with_login):
     remove_member(session, chain_id=dealer.chain_id, member_id=with_login.id)
 
-    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) == []
+    assert authenticate_member(session, login="li.wei@example.com", password=PASSWORD) == []
 
 
 def test_member_of_removed_organisation_cannot_log_in(session, dealer, with_login):
     remove_organisation(session, chain_id=dealer.chain_id, organisation_id=dealer.id)
 
-    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) == []
+    assert authenticate_member(session, login="li.wei@example.com", password=PASSWORD) == []
 
 
 def test_an_address_in_several_chains_logs_in_only_where_the_password_is_right(
@@ -242,14 +242,14 @@ def test_an_address_in_several_chains_logs_in_only_where_the_password_is_right(
     elsewhere = add(session, rival.brand, email="li.wei@example.com", password="another one!")
     also = add(session, rival.brand, name="Twin", email="twin@example.com", password=PASSWORD)
 
-    assert authenticate_member(session, email="li.wei@example.com", password=PASSWORD) == [
+    assert authenticate_member(session, login="li.wei@example.com", password=PASSWORD) == [
         with_login
     ]
-    assert authenticate_member(session, email="li.wei@example.com", password="another one!") == [
+    assert authenticate_member(session, login="li.wei@example.com", password="another one!") == [
         elsewhere
     ]
     update_member(session, chain_id=also.chain_id, member_id=also.id, email=None)
     remove_member(session, chain_id=elsewhere.chain_id, member_id=elsewhere.id)
     same = add(session, rival.brand, name="Li", email="li.wei@example.com", password=PASSWORD)
-    found = authenticate_member(session, email="li.wei@example.com", password=PASSWORD)
+    found = authenticate_member(session, login="li.wei@example.com", password=PASSWORD)
     assert sorted(m.id for m in found) == sorted([with_login.id, same.id])

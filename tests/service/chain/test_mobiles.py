@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from service.chain.mobiles import mask_mobile, normalise_mobile
+from service.chain.mobiles import format_mobile, mask_mobile, normalise_mobile
 from service.errors import Invalid
 
 
@@ -80,3 +80,11 @@ def test_mask_of_every_regions_example_mobile_hides_some_digits():
         if "*" not in masked or national in masked.replace(" ", ""):
             leaks[region] = masked
     assert leaks == {}
+
+
+@pytest.mark.parametrize(
+    ("e164", "shown"),
+    [("+8613812345678", "138 1234 5678"), ("+447911123456", "+44 7911 123456")],
+)
+def test_a_whole_mobile_is_shown_as_people_read_it(e164, shown):
+    assert format_mobile(e164) == shown
