@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from service.progress.milestones import MILESTONES, RANK
 
 # The picture's own units (its viewBox); the page scales it to its width.
-WIDTH = 480
+WIDTH = 400
 HEIGHT = 250
-LEFT = 116  # room for the milestones' names
+LEFT = 124  # room for the milestones' names
 RIGHT = 18
 TOP = 14
 BOTTOM = 40  # room for the dates under the time axis
