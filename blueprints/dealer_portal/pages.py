@@ -7,7 +7,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from blueprints.dealer_portal.forms import plain_text, visible_name
 from blueprints.dealer_portal.refusals import place_on_form
 from service.chain.chains import get_chain
 from service.db import utcnow
-from service.errors import Invalid
+from service.errors import Invalid, NotFound
 from service.portal import customers, orders
 from service.portal.access import Reader
 from service.progress.milestones import MILESTONES
@@ -116,7 +116,7 @@ def customer_list():
 def new_customer():
     reader = _reader()
     if reader.kind != "dealer":
-        abort(404)
+        raise NotFound(_("Only a dealer's members add customers."))
     form = CustomerForm()
     if reader.admin:
         form.owner.choices = [

@@ -321,3 +321,48 @@ def test_a_specialist_opens_no_colleagues_customer_or_order(client, world):
 def test_the_pages_need_a_login(client, world):
     for path in ("/portal/customers", "/portal/orders", "/portal/customers/new"):
         assert client.get(path).status_code == 302
+
+
+# The portal's routes that name a row by id, and which of this dealer's rows to try them with.
+# A new route with an id it does not know fails the test below until it is added here.
+def _ids(world, session):
+    zhang = world.customers["zhang"]
+    return {
+        "customer_id": zhang.id,
+        "order_id": world.orders["SO-1"].id,
+        "group_id": group_of_customer(session, zhang.id).id,
+    }
+
+
+def test_no_route_of_the_portal_opens_another_dealers_row(client, world, session):
+    ids = _ids(world, session)
+    rules = [
+        rule
+        for rule in client.application.url_map.iter_rules()
+        if rule.endpoint.startswith("dealer_portal.") and rule.arguments
+    ]
+    assert rules
+    _as(client, RIVAL)
+    token = _csrf(client.get("/portal/customers"))
+    for rule in rules:
+        unknown = rule.arguments - set(ids)
+        if unknown == {"code"} or unknown == {"filename"}:
+            continue  # an invitation's code, a static file: no row of a dealer
+        assert not unknown, f"{rule.rule}: say which row to try {unknown} with"
+        path = rule.build({name: ids[name] for name in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, data={"csrf_token": token})
+            assert response.status_code == 404, f"{method} {path}"
+
+
+def test_the_brand_adds_no_customer_through_the_portal(client, world, session):
+    _as(client, BRAND)
+    assert "Add a customer" not in client.get("/portal/customers").text
+    assert client.get("/portal/customers/new").status_code == 404
+    response = client.post(
+        "/portal/customers/new",
+        data={"csrf_token": _csrf(client.get("/portal/customers")), "name": "X",
+              "mobile": "13800138000"},
+    )  # fmt: skip
+    assert response.status_code == 404
+    assert session.scalar(select(Customer).where(Customer.mobile == "+8613800138000")) is None
