@@ -149,3 +149,88 @@ def _seat_owner(session: Session, group_ids: list[uuid.UUID], owner_id: uuid.UUI
             .execution_options(synchronize_session=False)
         )
     session.flush()
+
+
+def change_owner(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    to_member_id: uuid.UUID,
+    actor: str = "api",
+) -> Customer:
+    """One customer, with their delivery group, moves to another member of their dealer: a
+    handover of one customer rather than of everything a member holds. The previous owner's
+    seat in the group goes to the new owner, the group is told, and the change is audited."""
+    customer = get_in_chain(session, Customer, chain_id, customer_id)
+    taker = get_member(session, chain_id, to_member_id, field="to_member_id")
+    if taker.organisation_id != customer.dealer_id:
+        raise Invalid.field("to_member_id", "Must be a member of the customer's dealer.")
+    giver_id = customer.owner_member_id
+    if giver_id == taker.id:
+        return customer
+    giver = session.get(Member, giver_id)
+    customer.owner_member_id = taker.id
+    group = session.scalar(select(DeliveryGroup).where(DeliveryGroup.customer_id == customer.id))
+    if group is not None:
+        group.owner_member_id = taker.id
+        session.flush()
+        _move_seat(session, group.id, giver_id, taker.id)
+        _seat_owner(session, [group.id], taker.id)
+        post_system_message(
+            session,
+            group=group,
+            kind="notice",
+            text=say(
+                session.get(Chain, chain_id).language,
+                "%(giver)s has handed this group over to %(taker)s.",
+                giver=giver.name,
+                taker=taker.name,
+            ),
+            payload={"handover": {"from_member_id": str(giver_id), "to_member_id": str(taker.id)}},
+        )
+    session.add(
+        AuditEntry(
+            chain_id=chain_id,
+            action="owner_change",
+            actor=actor,
+            details={
+                "customer_id": str(customer.id),
+                "from_member_id": str(giver_id),
+                "to_member_id": str(taker.id),
+                "group_id": str(group.id) if group is not None else None,
+            },
+        )
+    )
+    session.flush()
+    session.expire_all()  # the member counts were changed by statements, not on the objects
+    return customer
+
+
+def _move_seat(
+    session: Session, group_id: uuid.UUID, giver_id: uuid.UUID, taker_id: uuid.UUID
+) -> None:
+    """The giver's seat in one group goes to the taker, or goes if the taker sits there."""
+    seat = session.scalar(
+        select(GroupMember).where(
+            GroupMember.group_id == group_id, GroupMember.member_id == giver_id
+        )
+    )
+    if seat is None:
+        return
+    taken = session.scalar(
+        select(GroupMember).where(
+            GroupMember.group_id == group_id, GroupMember.member_id == taker_id
+        )
+    )
+    if taken is None:
+        seat.member_id = taker_id
+    else:
+        session.delete(seat)
+        session.execute(
+            update(DeliveryGroup)
+            .where(DeliveryGroup.id == group_id)
+            .values(member_count=DeliveryGroup.member_count - 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()

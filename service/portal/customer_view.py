@@ -15,7 +15,8 @@ from service.db import utcnow
 from service.groups.groups import group_of_customer
 from service.groups.models import DeliveryGroup, Message
 from service.orders.models import Order, WorkItem
-from service.progress.milestones import MILESTONES, RANK
+from service.portal.orders import is_late
+from service.progress.milestones import RANK
 
 MESSAGES_SHOWN = 50
 
@@ -43,11 +44,6 @@ class CustomerView:
     orders: list[OrderProgress]
     group: DeliveryGroup | None
     messages: list[Message]  # oldest first, the latest MESSAGES_SHOWN
-
-
-def is_late(item: WorkItem, now: datetime) -> bool:
-    """A work item is late when its ETA has passed and it has not reached its last step."""
-    return item.eta is not None and item.eta < now and item.milestone != MILESTONES[-1]
 
 
 def customer_view(session: Session, customer: Customer, *, now: datetime | None = None):
