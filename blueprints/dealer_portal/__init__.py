@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from blueprints import db, public_base_url
-from blueprints.dealer_portal import sign_in
+from blueprints.dealer_portal import groups, sign_in
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
 from blueprints.dealer_portal.refusals import invitation_refusal, place_on_form
@@ -74,6 +74,7 @@ def login_required(view):
 
 
 sign_in.register(bp)
+groups.register(bp)
 
 
 # The admin's fields of the join form, by the names the domain gives them when it refuses one.
