@@ -149,7 +149,10 @@ def messages_after(
 
 
 def last_message_id(session: Session, group: DeliveryGroup) -> uuid.UUID | None:
-    return session.scalar(select(func.max(Message.id)).where(Message.group_id == group.id))
+    # Not max(): PostgreSQL has no max of uuid. The index on (group_id, id) answers this.
+    return session.scalar(
+        select(Message.id).where(Message.group_id == group.id).order_by(Message.id.desc()).limit(1)
+    )
 
 
 def post_as_reader(
