@@ -13,6 +13,8 @@ from playwright.sync_api import expect
 from service.chain.chains import issue_api_key
 from service.chain.members import hash_password
 from service.groups.templates import create_template
+from service.portal.access import Reader
+from service.portal.groups import unread_counts
 from tests.service.customers.chain_world import build_chain_world
 
 PASSWORD = "correct horse"
@@ -46,7 +48,7 @@ def _sign_in(page, live_server, next_path):
 
 
 def test_a_message_posted_through_the_api_appears_in_the_open_page(page, live_server, committed):
-    _world, group, key = _seed(committed)
+    world, group, key = _seed(committed)
     path = f"/portal/groups/{group.id}"
     _sign_in(page, live_server, path)
     expect(page.get_by_role("heading", level=1)).to_have_text(group.name)
@@ -54,18 +56,23 @@ def test_a_message_posted_through_the_api_appears_in_the_open_page(page, live_se
     expect(messages).to_contain_text("您好 王芳")
     page.evaluate("window.notReloaded = true")
 
-    answer = httpx.post(
-        f"{live_server}/api/v1/groups/{group.id}/messages",
-        headers={"Authorization": f"Bearer {key}"},
-        json={"text": "请问什么时候安装？", "sender": "customer"},
-    )
-    assert answer.status_code == 201
+    # The page, visible, marks what it receives read.
+    with page.expect_response(lambda r: r.url.endswith("/read") and r.status == 204):
+        answer = httpx.post(
+            f"{live_server}/api/v1/groups/{group.id}/messages",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"text": "请问什么时候安装？", "sender": "customer"},
+        )
+        assert answer.status_code == 201
 
     customer = messages.locator(".message-customer").last
     expect(customer).to_contain_text("请问什么时候安装？")
     expect(customer).to_contain_text("王芳")
     expect(messages.locator(".message-system").last).to_contain_text("安装师傅会在24小时内联系您")
     assert page.evaluate("window.notReloaded") is True
+    committed.expire_all()
+    assert unread_counts(committed, Reader.of(world.owner)) == []
+    committed.rollback()  # on SQLite, a transaction of this session would hold the write lock
 
     box = page.get_by_label("输入消息")
     box.fill("加我微信详聊")
