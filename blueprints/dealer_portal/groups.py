@@ -73,7 +73,7 @@ class MessageForm(FlaskForm):
 
 
 class SeatForm(FlaskForm):
-    member_id = SelectField(_l("Person"), validators=[DataRequired()], choices=[])
+    member_id = SelectField(_l("Add someone"), validators=[DataRequired()], choices=[])
 
 
 def _setting(name: str) -> float:

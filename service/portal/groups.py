@@ -205,6 +205,7 @@ def seatable(session: Session, reader: Reader, group: DeliveryGroup) -> list[Mem
             .join(Organisation, Organisation.id == Member.organisation_id)
             .where(
                 Member.chain_id == group.chain_id,
+                Member.removed_at.is_(None),
                 or_(
                     Member.organisation_id == group.dealer_id,
                     Member.organisation_id.in_(factories),

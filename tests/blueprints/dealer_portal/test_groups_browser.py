@@ -116,3 +116,23 @@ def test_the_page_fits_a_phone_and_reads_in_both_languages(
             page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
     finally:
         context.close()
+
+
+def test_without_event_streams_the_page_polls_for_new_messages(page, live_server, committed):
+    _world, group, key = _seed(committed)
+    page.add_init_script("delete window.EventSource")  # a browser, or a proxy, without them
+    _sign_in(page, live_server, f"/portal/groups/{group.id}")
+    page.evaluate("window.notReloaded = true")
+
+    asked = []
+    page.on("request", lambda r: asked.append(r.url))
+    httpx.post(
+        f"{live_server}/api/v1/groups/{group.id}/messages",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"text": "能换成胡桃木色吗", "sender": "customer"},
+    )
+
+    expect(page.locator("#messages .message-customer")).to_contain_text("胡桃木色")
+    assert page.evaluate("window.notReloaded") is True
+    assert any("/messages?after=" in url for url in asked)
+    assert not any("/events" in url for url in asked)
