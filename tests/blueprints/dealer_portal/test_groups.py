@@ -441,3 +441,33 @@ def test_the_other_dealers_administrator_finds_no_such_group(client, app, acme, 
     acme.session.commit()
     sign_in(client, their_admin)
     _strangers_find_nothing(client, app, group)
+
+
+def test_a_waiting_stream_holds_no_database_connection(config, committed):
+    """With an app of its own (its own engine and pool) and committed data: while the stream
+    waits for the next message, not one connection of the pool is in use."""
+    from service.app import create_app
+    from tests.service.customers.chain_world import build_chain_world
+
+    world = build_chain_world(committed, "Acme Home")
+    _order, group = world.order(world.customer("王芳"))
+    committed.commit()
+    app = create_app(config)
+    app.config[HEARTBEAT], app.config[LIFETIME] = 5, 30
+    pool = app.extensions["db"].engine.pool
+    client = app.test_client()
+    sign_in(client, world.owner)
+
+    answer = client.get(f"/portal/groups/{group.id}/events", buffered=False)
+    chunks = iter(answer.response)
+    try:
+        assert next(chunks).startswith(b"retry: ")
+        assert pool.checkedout() == 0
+        with app.extensions["db"].session() as session:
+            post_message(session, group=group, text="到了吗", sender="customer")
+            session.commit()
+        assert "到了吗" in _events(next(chunks))[0]["html"]
+        assert pool.checkedout() == 0  # read, and given back, before the event went out
+    finally:
+        answer.close()
+        app.extensions["db"].engine.dispose()
