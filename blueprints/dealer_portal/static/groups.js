@@ -69,7 +69,9 @@
     // keeps failing to open (a proxy that buffers, say) gives way to polling.
     source.onerror = function () {
       failures += 1;
-      if (failures >= FAILURES_BEFORE_POLLING) {
+      // CLOSED: the server answered with something else than a stream (signed out, say),
+      // and the browser will not try again by itself.
+      if (failures >= FAILURES_BEFORE_POLLING || source.readyState === EventSource.CLOSED) {
         source.close();
         poll();
       }
@@ -92,6 +94,15 @@
   }
 
   var form = document.getElementById("compose");
+  if (form) {
+    // Ctrl+Enter (or Cmd+Enter) sends; Enter alone starts a new line.
+    form.querySelector("textarea").addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+  }
   if (form && window.fetch) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();

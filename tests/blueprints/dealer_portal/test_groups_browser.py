@@ -80,7 +80,7 @@ def test_a_message_posted_through_the_api_appears_in_the_open_page(page, live_se
     expect(page.locator(".compose .field-error")).to_have_text("包含禁用词“微信”。")
 
     box.fill("周五上午上门测量，可以吗？")
-    page.get_by_role("button", name="发送").click()
+    box.press("Control+Enter")
     expect(messages.locator(".message-mine").last).to_contain_text("周五上午上门测量")
     expect(box).to_have_value("")
     assert page.evaluate("window.notReloaded") is True
