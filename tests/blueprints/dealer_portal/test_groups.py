@@ -471,3 +471,23 @@ def test_a_waiting_stream_holds_no_database_connection(config, committed):
     finally:
         answer.close()
         app.extensions["db"].engine.dispose()
+
+
+def test_what_people_write_reaches_the_page_as_text_not_markup(
+    client, app, acme, group, monkeypatch
+):
+    monkeypatch.setitem(app.config, LIFETIME, 0)
+    first, *_ = customer_says(acme, group, "先问一下")
+    customer_says(acme, group, '<img src=x onerror="alert(1)">')
+    sign_in(client, acme.owner)
+
+    page = client.get(f"/portal/groups/{group.id}").text
+    polled = client.get(f"/portal/groups/{group.id}/messages?after={first.id}").json
+    stream = client.get(
+        f"/portal/groups/{group.id}/events", headers={"Last-Event-ID": str(first.id)}
+    )
+    streamed = _events(stream.data)
+
+    for html in (page, polled["items"][0]["html"], streamed[0]["html"]):
+        assert "<img" not in html
+        assert "&lt;img src=x" in html
