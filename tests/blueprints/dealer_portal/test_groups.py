@@ -491,3 +491,14 @@ def test_what_people_write_reaches_the_page_as_text_not_markup(
     for html in (page, polled["items"][0]["html"], streamed[0]["html"]):
         assert "<img" not in html
         assert "&lt;img src=x" in html
+
+
+def test_a_stream_given_no_position_it_knows_starts_from_now(client, app, acme, group, monkeypatch):
+    monkeypatch.setitem(app.config, LIFETIME, 0)
+    customer_says(acme, group, "旧消息")
+    sign_in(client, acme.owner)
+
+    for headers in ({}, {"Last-Event-ID": "not-a-message"}):
+        answer = client.get(f"/portal/groups/{group.id}/events", headers=headers)
+        assert answer.status_code == 200
+        assert _events(answer.data) == []
