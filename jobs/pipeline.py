@@ -25,7 +25,7 @@ from service import metrics
 from service.channels.urls import OutboundPolicy
 from service.config import Config
 from service.db import Database
-from service.notify.outbox import publish_after_commit
+from service.notify.outbox import group_channel, publish_after_commit
 from service.notify.planning import plan
 from service.notify.sending import PushSettings
 from service.notify.sweeping import sweep
@@ -56,7 +56,9 @@ class Pipeline:
         """The pipeline over this database and Redis, told of every commit of its sessions:
         outbox rows go on the queue when, and only when, their transaction commits."""
         pipeline = cls(config, db, redis)
-        publish_after_commit(db.sessionmaker, lambda wake, counts: pipeline.publish(wake, counts))
+        publish_after_commit(
+            db.sessionmaker, lambda wake, counts, groups: pipeline.publish(wake, counts, groups)
+        )
         return pipeline
 
     def __init__(self, config: Config, db: Database, redis: RedisHandle):
@@ -94,18 +96,24 @@ class Pipeline:
                 self._senders = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="push")
             return self._senders
 
+    def group_channel(self, group_id: uuid.UUID) -> str:
+        return group_channel(self.config.queue_name, group_id)
+
     @property
     def _drain_flag(self) -> str:
         return f"chain_collab:drain_queued:{self.config.queue_name}"
 
-    def publish(self, wake: bool, counts: list = ()) -> None:
-        """After a commit: count what it counted, and, if it wrote outbox entries (`wake`),
-        see that a drain is queued or running, in one round trip to Redis. While a drain is,
-        the flag is up and later commits queue nothing: that drain takes their entries, so a
-        stream of commits costs one job, not one each."""
+    def publish(self, wake: bool, counts: list = (), groups: list[uuid.UUID] = ()) -> None:
+        """After a commit: count what it counted, wake the open chat pages of the groups it
+        wrote messages in, and, if it wrote outbox entries (`wake`), see that a drain is
+        queued or running, in one round trip to Redis. While a drain is, the flag is up and
+        later commits queue nothing: that drain takes their entries, so a stream of commits
+        costs one job, not one each."""
         with self.redis.client.pipeline(transaction=False) as pipe:
             for name, amount, labels in counts:
                 metrics.add(pipe, name, amount, **labels)
+            for group_id in groups:
+                pipe.publish(self.group_channel(group_id), "1")
             if wake:
                 pipe.set(self._drain_flag, 1, nx=True, ex=DRAIN_FLAG_SECONDS)
             # Sent whether or not there are rows: a commit may bring counts alone.

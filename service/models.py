@@ -16,7 +16,13 @@ from service.chain.models import (  # noqa: F401
 from service.channels.models import Channel, Delivery, DeliveryAttempt  # noqa: F401
 from service.customers.models import AuditEntry, Customer, CustomerLink  # noqa: F401
 from service.db import Base
-from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message  # noqa: F401
+from service.groups.models import (  # noqa: F401
+    DeliveryGroup,
+    GroupMember,
+    GroupRead,
+    GroupTemplate,
+    Message,
+)
 from service.notify.models import OutboxEvent  # noqa: F401
 from service.orders.models import Order, WorkItem  # noqa: F401
 from service.progress.models import TimelineEntry  # noqa: F401

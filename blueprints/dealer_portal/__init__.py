@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from blueprints import db, public_base_url
-from blueprints.dealer_portal import members, pages, sign_in
+from blueprints.dealer_portal import groups, members, pages, sign_in
 from blueprints.dealer_portal.error_pages import init_error_pages
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
@@ -78,6 +78,7 @@ def login_required(view):
 sign_in.register(bp)
 members.register(bp)
 pages.register(bp)
+groups.register(bp)
 
 
 # The admin's fields of the join form, by the names the domain gives them when it refuses one.

@@ -24,7 +24,7 @@ def _published(session: Session, message: Message) -> Message:
     # A message is its own outbox entry (not yet planned): the drain is woken at commit.
     session.add(message)
     session.flush()
-    announce(session)
+    announce(session, group_id=message.group_id)
     return message
 
 

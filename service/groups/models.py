@@ -146,3 +146,23 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the planner wrote its deliveries; NULL until then (see ix_messages_unplanned).
     planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class GroupRead(Base):
+    """How far one member has read one delivery group: the last message they have seen there
+    (it only moves forward). What comes after it, from the customer, is unread."""
+
+    __tablename__ = "group_reads"
+    __table_args__ = (
+        UniqueConstraint("member_id", "group_id"),
+        Index("ix_group_reads_group_id", "group_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("delivery_groups.id", ondelete="CASCADE")
+    )
+    # Not a foreign key: a message may be archived away, the mark stays a position.
+    message_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

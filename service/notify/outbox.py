@@ -26,12 +26,23 @@ log = logging.getLogger(__name__)
 
 # Set on a session that has written an outbox entry not yet committed.
 _UNPUBLISHED = "outbox.unpublished"
+# The delivery groups a session has written messages in, not yet committed.
+_GROUPS = "outbox.groups"
 
 
-def announce(session: Session) -> None:
+def announce(session: Session, *, group_id: uuid.UUID | None = None) -> None:
     """Say that the caller's transaction writes an outbox entry (a message, a row): the drain
-    is woken if and only if it commits."""
+    is woken if and only if it commits. `group_id`: the entry is a message of this group, whose
+    open chat pages are woken too."""
     session.info[_UNPUBLISHED] = True
+    if group_id is not None:
+        session.info.setdefault(_GROUPS, set()).add(group_id)
+
+
+def group_channel(namespace: str, group_id: uuid.UUID) -> str:
+    """The Redis pub/sub channel told of each commit that wrote messages in a group: open chat
+    pages wait on it, then read the new messages from the database."""
+    return f"chain_collab:group_messages:{namespace}:{group_id}"
 
 
 def emit(session: Session, row: OutboxRow) -> OutboxEvent:
@@ -43,19 +54,25 @@ def emit(session: Session, row: OutboxRow) -> OutboxEvent:
     return event_
 
 
-def publish_after_commit(factory: sessionmaker, publish: Callable[[bool, list], None]):
+def publish_after_commit(
+    factory: sessionmaker, publish: Callable[[bool, list, list[uuid.UUID]], None]
+):
     """Tell `publish` of each committed transaction: whether it wrote outbox entries (the
-    drain is to be woken) and the counts it made with metrics.count_on_commit; never before
-    the commit, since a job must not look for an entry that is not there yet. A failing
-    publish loses nothing: the sweeper finds the entries left undone."""
+    drain is to be woken), the counts it made with metrics.count_on_commit and the groups it
+    wrote messages in; never before the commit, since a job must not look for an entry that
+    is not there yet, nor a chat page for a message. A failing publish loses nothing: the
+    sweeper finds the entries left undone, and a chat page reads again at its next look."""
 
     def after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint released: nothing is committed yet
         wake = session.info.pop(_UNPUBLISHED, False)
         counts = session.info.pop(metrics.ON_COMMIT, None) or []
+        groups = sorted(session.info.pop(_GROUPS, None) or ())
         if not wake and not counts:
             return
         try:
-            publish(wake, counts)
+            publish(wake, counts, groups)
         except Exception:
             log.warning(
                 "Could not tell Redis of a commit (its outbox entries wait for the sweeper)",
@@ -63,7 +80,10 @@ def publish_after_commit(factory: sessionmaker, publish: Callable[[bool, list], 
             )
 
     def after_rollback(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint undone: what was written before it still stands
         session.info.pop(_UNPUBLISHED, None)
+        session.info.pop(_GROUPS, None)
         session.info.pop(metrics.ON_COMMIT, None)
 
     event.listen(factory, "after_commit", after_commit)

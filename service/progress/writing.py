@@ -162,8 +162,10 @@ def _json_value(value):
 
 
 def _written(session: Session, plan: Plan) -> None:
-    if plan.messages:
-        announce(session)  # each message is its own outbox entry: wake the drain at commit
+    # Each message is its own outbox entry: the drain is woken at commit, and so are the open
+    # chat pages of its group.
+    for message in plan.messages:
+        announce(session, group_id=message["group_id"])
     # Objects of this session that the statements changed are read again when next used,
     # not served stale.
     for cls, ids in ((WorkItem, plan.items), (Order, plan.orders)):
