@@ -105,7 +105,7 @@ def test_the_page_fits_a_phone_and_reads_in_both_languages(
     page = context.new_page()
     try:
         page.goto(f"{live_server}/portal/login?next=/portal/groups/{group.id}")
-        page.locator("input[name=email]").fill("li.wei@bund.example")
+        page.locator("input[name=login]").fill("li.wei@bund.example")
         page.locator("input[name=password]").fill(PASSWORD)
         page.locator("form button[type=submit]").click()
         expect(page.locator("#messages")).to_contain_text("胡桃木色")
