@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length
 
 from blueprints import db
 from blueprints.dealer_portal.forms import plain_text
+from blueprints.dealer_portal.milestone_names import MILESTONE_NAMES
 from blueprints.doors import CUSTOMER_LINK_PREFIX
 from blueprints.rate_limits import limiter
 from service.chain.chains import get_chain
@@ -35,18 +36,6 @@ bp = Blueprint(
 def template_globals() -> dict:
     return {"html_lang": str(get_locale() or "en").replace("_", "-")}
 
-
-# The steps as the customer reads them.
-STEP_NAMES = {
-    "received": _l("Order received"),
-    "designed": _l("Design done"),
-    "in_production": _l("In production"),
-    "quality_checked": _l("Quality checked"),
-    "shipped": _l("Shipped"),
-    "delivered": _l("Delivered"),
-    "installed": _l("Installed"),
-    "completed": _l("Completed"),
-}
 
 # Failed tries (a token that opens nothing) an address may make.
 FAILURES_PER_ADDRESS = "30 per minute"
@@ -109,7 +98,7 @@ def customer_page(token: str):
         refusal=refusal,
         zone=zone,
         milestones=MILESTONES,
-        step_names=STEP_NAMES,
+        step_names=MILESTONE_NAMES,
     )
     response = make_response(page, 422 if form.is_submitted() and refusal else 200)
     # The page is the customer's own: never kept by a shared cache, nor sent on as a referrer.

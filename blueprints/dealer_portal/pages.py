@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from blueprints import db
 from blueprints.dealer_portal import timeline_svg
 from blueprints.dealer_portal.forms import plain_text, visible_name
+from blueprints.dealer_portal.milestone_names import MILESTONE_NAMES
 from blueprints.dealer_portal.refusals import place_on_form
 from service.chain.chains import get_chain
 from service.db import utcnow
@@ -26,16 +27,6 @@ from service.portal import customers, orders
 from service.portal.access import Reader
 from service.progress.milestones import MILESTONES
 
-MILESTONE_NAMES = {
-    "received": _l("Received"),
-    "designed": _l("Designed"),
-    "in_production": _l("In production"),
-    "quality_checked": _l("Quality checked"),
-    "shipped": _l("Shipped"),
-    "delivered": _l("Delivered"),
-    "installed": _l("Installed"),
-    "completed": _l("Completed"),
-}
 PAGE_SIZE = 50
 
 
