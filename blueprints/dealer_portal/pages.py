@@ -15,12 +15,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from blueprints import db
+from blueprints import db, public_base_url
 from blueprints.dealer_portal import timeline_svg
 from blueprints.dealer_portal.forms import plain_text, visible_name
 from blueprints.dealer_portal.milestone_names import MILESTONE_NAMES
 from blueprints.dealer_portal.refusals import place_on_form
+from blueprints.doors import customer_link_url
 from service.chain.chains import get_chain
+from service.customers.links import create_link
 from service.db import utcnow
 from service.errors import Invalid, NotFound
 from service.portal import customers, orders
@@ -162,6 +164,28 @@ def change_owner(customer_id: uuid.UUID):
     return redirect(url_for("dealer_portal.customer", customer_id=customer_id))
 
 
+def make_link(customer_id: uuid.UUID):
+    """A private link to the customer's view, made by their owner or an administrator and
+    shown once, on the page this answers with."""
+    reader = _reader()
+    view = customers.customer_page(db(), reader, customer_id)
+    if not customers.may_change_owner(reader, view.customer):
+        raise customers.NotAllowed(_("Only an administrator or the customer's owner may do this."))
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("dealer_portal.customer", customer_id=customer_id))
+    _link, token = create_link(
+        db(),
+        chain_id=reader.chain_id,
+        customer_id=customer_id,
+        created_by_member_id=reader.member_id,
+    )
+    form = OwnerForm()
+    form.owner.choices = [(str(m.id), m.name) for m in view.owners]
+    form.owner.data = str(view.customer.owner_member_id)
+    url = customer_link_url(public_base_url(), token)
+    return render_template("portal/pages_customer.html", view=view, form=form, link_url=url), 201
+
+
 def order_list():
     reader = _reader()
     milestone = request.args.get("milestone") or None
@@ -228,6 +252,11 @@ def register(bp) -> None:
         "/customers/new", view_func=login_required(new_customer), methods=["GET", "POST"]
     )
     bp.add_url_rule("/customers/<uuid:customer_id>", view_func=login_required(customer))
+    bp.add_url_rule(
+        "/customers/<uuid:customer_id>/links",
+        view_func=login_required(make_link),
+        methods=["POST"],
+    )
     bp.add_url_rule(
         "/customers/<uuid:customer_id>/owner",
         view_func=login_required(change_owner),

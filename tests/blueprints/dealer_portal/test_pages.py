@@ -336,3 +336,25 @@ def test_the_brand_adds_no_customer_through_the_portal(client, world, session):
     )  # fmt: skip
     assert response.status_code == 404
     assert session.scalar(select(Customer).where(Customer.mobile == "+8613800138000")) is None
+
+
+def test_the_owner_makes_a_customer_link_shown_once_that_opens_the_customers_view(client, world):
+    zhang = world.customers["zhang"]
+    _as(client, ADMIN)  # Zhang San's owner
+    token = _csrf(client.get(f"/portal/customers/{zhang.id}"))
+    made = client.post(f"/portal/customers/{zhang.id}/links", data={"csrf_token": token})
+    assert made.status_code == 201
+    url = re.search(r'<code class="secret">([^<]+)</code>', made.text).group(1)
+    assert "/c/" in url
+    assert "/c/" not in client.get(f"/portal/customers/{zhang.id}").text  # shown once
+    opened = client.get(url[url.index("/c/") :])
+    assert opened.status_code == 200 and zhang.name in opened.text
+
+
+def test_the_brand_makes_no_customer_link_in_the_portal(client, world):
+    zhang = world.customers["zhang"]
+    _as(client, BRAND)
+    page = client.get(f"/portal/customers/{zhang.id}")
+    assert "Make a new link" not in page.text
+    made = client.post(f"/portal/customers/{zhang.id}/links", data={"csrf_token": _csrf(page)})
+    assert made.status_code in (403, 404)
