@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +15,7 @@ from service.db import get_in_chain, utcnow
 from service.errors import Invalid
 from service.groups.templates import default_template
 from service.system_texts import DEFAULT_LANGUAGE
+from service.tokens import secret_hash
 
 API_KEY_PREFIX = "cck_"
 
@@ -82,15 +82,11 @@ def brand_of(session: Session, chain_id: uuid.UUID) -> Organisation:
     ).one()
 
 
-def _hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def issue_api_key(session: Session, *, chain_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
     """A new key for the chain. The key itself is returned once and never stored."""
     secret = secrets.token_urlsafe(32)
     key = f"{API_KEY_PREFIX}{secret}"
-    api_key = ApiKey(chain_id=chain_id, name=name, prefix=key[:12], key_hash=_hash_key(key))
+    api_key = ApiKey(chain_id=chain_id, name=name, prefix=key[:12], key_hash=secret_hash(key))
     session.add(api_key)
     session.flush()
     return api_key, key
@@ -102,7 +98,7 @@ def chain_for_api_key(session: Session, key: str) -> uuid.UUID | None:
         return None
     return session.scalar(
         select(ApiKey.chain_id).where(
-            ApiKey.key_hash == _hash_key(key), ApiKey.revoked_at.is_(None)
+            ApiKey.key_hash == secret_hash(key), ApiKey.revoked_at.is_(None)
         )
     )
 

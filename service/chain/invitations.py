@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -18,13 +17,10 @@ from service.chain.organisations import add_organisation
 from service.db import utcnow
 from service.errors import Gone, Invalid, NotFound
 from service.pagination import Page, paginate
+from service.tokens import secret_hash
 
 DEFAULT_HOURS = 72
 MAX_HOURS = 30 * 24
-
-
-def _hash_code(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def create_invitation(
@@ -45,7 +41,7 @@ def create_invitation(
     invitation = Invitation(
         chain_id=chain_id,
         kind=kind,
-        code_hash=_hash_code(code),
+        code_hash=secret_hash(code),
         group_ids=[str(gid) for gid in groups],
         expires_at=utcnow() + timedelta(hours=expires_in_hours),
     )
@@ -71,7 +67,7 @@ def list_invitations(
 
 def open_invitation(session: Session, code: str) -> Invitation:
     """The pending invitation behind a code, or an error saying why it cannot be used."""
-    invitation = session.scalar(select(Invitation).where(Invitation.code_hash == _hash_code(code)))
+    invitation = session.scalar(select(Invitation).where(Invitation.code_hash == secret_hash(code)))
     if invitation is None:
         raise NotFound("No such invitation.")
     status = invitation_status(invitation)

@@ -4,7 +4,6 @@ once and only its hash is kept."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -16,14 +15,11 @@ from service.chain.members import end_sessions, get_member, hash_password
 from service.chain.models import Member, PasswordLink
 from service.db import utcnow
 from service.errors import Gone, Invalid, NotFound
+from service.tokens import secret_hash
 
 DEFAULT_HOURS = 72
 MAX_HOURS = 30 * 24
 PATH = "/portal/password/"
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def password_url(base_url: str, token: str) -> str:
@@ -58,7 +54,7 @@ def make_password_link(
     link = PasswordLink(
         chain_id=chain_id,
         member_id=member.id,
-        token_hash=_hash_token(token),
+        token_hash=secret_hash(token),
         made_by=made_by,
         created_at=now,
         expires_at=now + timedelta(hours=expires_in_hours),
@@ -71,7 +67,7 @@ def make_password_link(
 def open_password_link(session: Session, token: str) -> tuple[PasswordLink, Member]:
     """The usable link behind a token and its member, or an error saying why not: NotFound for
     a token that never was (or whose member has gone), Gone for a used or expired one."""
-    link = session.scalar(select(PasswordLink).where(PasswordLink.token_hash == _hash_token(token)))
+    link = session.scalar(select(PasswordLink).where(PasswordLink.token_hash == secret_hash(token)))
     if link is None:
         raise NotFound("No such link.")
     try:

@@ -5,7 +5,6 @@ only its SHA-256 is kept, so a copy of the database opens nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -17,15 +16,12 @@ from sqlalchemy.orm import Session
 from service.customers.models import Customer, CustomerLink
 from service.db import get_in_chain, utcnow
 from service.errors import Invalid, NotFound
+from service.tokens import secret_hash
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 # Links are opened on every page view: written at most this often, not on each one.
 _OPENED_EVERY = timedelta(minutes=5)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_link(
@@ -46,7 +42,7 @@ def create_link(
     link = CustomerLink(
         chain_id=chain_id,
         customer_id=customer_id,
-        token_hash=_hash(token),
+        token_hash=secret_hash(token),
         created_by_member_id=created_by_member_id,
         created_at=now,
         expires_at=now + timedelta(days=days),
@@ -102,7 +98,7 @@ def open_link(session: Session, token: str, *, now: datetime | None = None) -> O
     now = now or utcnow()
     if not token or len(token) > 100:
         return Opened("unknown")
-    link = session.scalar(select(CustomerLink).where(CustomerLink.token_hash == _hash(token)))
+    link = session.scalar(select(CustomerLink).where(CustomerLink.token_hash == secret_hash(token)))
     if link is None:
         return Opened("unknown")
     state = link_state(link, now)
