@@ -144,10 +144,20 @@ def new_customer():
 def customer(customer_id: uuid.UUID):
     reader = _reader()
     view = customers.customer_page(db(), reader, customer_id)
+    return _customer_page(view)
+
+
+def _owner_form(view) -> OwnerForm:
     form = OwnerForm()
     form.owner.choices = [(str(m.id), m.name) for m in view.owners]
+    return form
+
+
+def _customer_page(view, **shown) -> str:
+    """The customer's page, its owner form set to the owner as they are."""
+    form = _owner_form(view)
     form.owner.data = str(view.customer.owner_member_id)
-    return render_template("portal/pages_customer.html", view=view, form=form)
+    return render_template("portal/pages_customer.html", view=view, form=form, **shown)
 
 
 def change_owner(customer_id: uuid.UUID):
@@ -155,8 +165,7 @@ def change_owner(customer_id: uuid.UUID):
     view = customers.customer_page(db(), reader, customer_id)
     if not customers.may_change_owner(reader, view.customer):
         raise customers.NotAllowed(_("Only an administrator or the customer's owner may do this."))
-    form = OwnerForm()
-    form.owner.choices = [(str(m.id), m.name) for m in view.owners]
+    form = _owner_form(view)
     if not form.validate_on_submit():
         page = render_template("portal/pages_customer.html", view=view, form=form)
         return page, 422
@@ -179,11 +188,7 @@ def make_link(customer_id: uuid.UUID):
         customer_id=customer_id,
         created_by_member_id=reader.member_id,
     )
-    form = OwnerForm()
-    form.owner.choices = [(str(m.id), m.name) for m in view.owners]
-    form.owner.data = str(view.customer.owner_member_id)
-    url = customer_link_url(public_base_url(), token)
-    return render_template("portal/pages_customer.html", view=view, form=form, link_url=url), 201
+    return _customer_page(view, link_url=customer_link_url(public_base_url(), token)), 201
 
 
 def order_list():
