@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: install catalogs migrate run test lint format bench clean
+.PHONY: install catalogs migrate run test lint format bench screenshots clean
 
 # Re-install when the dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -53,6 +53,12 @@ format: install
 
 bench: install
 	$(BIN)/python bench/import_directory.py
+
+# The portal's main pages in both languages, on a desktop and a phone, as the browser tests
+# see them; the README shows them.
+screenshots: install
+	env -u DATABASE_URL -u REDIS_URL PORTAL_SHOTS=docs/screenshots \
+		$(BIN)/pytest -q tests/blueprints/dealer_portal/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy
-from alembic import command
 from flask import Flask
+from schema import migrated
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -57,9 +57,8 @@ from service.chain.models import (
     Organisation,
     OrganisationGroup,
 )
-from service.cli import alembic_config
 from service.config import Config
-from service.db import Database, make_engine, new_id, utcnow
+from service.db import Database, new_id, utcnow
 from service.redis_server import ensure_embedded_redis, stop_embedded_redis
 
 # The directory a national furniture brand might keep: dealers by region, city and district,
@@ -362,15 +361,7 @@ def fresh_instance(database_url: str | None, *, redis: bool) -> Iterator[Config]
         else:
             os.environ.pop("DATABASE_URL", None)
         config = Config.from_env()
-        if config.sqlalchemy_url.startswith("postgresql"):
-            engine = make_engine(config.sqlalchemy_url)
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            engine.dispose()
-        alembic = alembic_config(config.sqlalchemy_url)
-        alembic.attributes["configure_logger"] = False
-        command.upgrade(alembic, "head")
+        migrated(config.sqlalchemy_url)
         if redis:
             ensure_embedded_redis(config.instance_path)
         try:

@@ -81,12 +81,12 @@ from pathlib import Path
 
 import redis
 import sqlalchemy
-from alembic import command
 from import_directory import describe_database
 from pipeline_app import CEILING
 from pipeline_http import RobotReceiver, request_bytes, send_all
 from rq import Queue, SimpleWorker, Worker
-from sqlalchemy import func, select, text, update
+from schema import migrated
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
 from service.app import create_app
@@ -97,7 +97,6 @@ from service.chain.organisations import add_organisation
 from service.channels.channels import create_channel
 from service.channels.models import Channel, Delivery, DeliveryState
 from service.channels.urls import validate_channel_url
-from service.cli import alembic_config
 from service.config import Config
 from service.customers.customers import add_customer
 from service.groups.models import Message
@@ -136,13 +135,8 @@ class World:
 
 def fresh_schema(url: str) -> None:
     url = Config(database_url=url).sqlalchemy_url
+    migrated(url)
     engine = sqlalchemy.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    alembic = alembic_config(url)
-    alembic.attributes["configure_logger"] = False
-    command.upgrade(alembic, "head")
     CEILING.create(engine)
     engine.dispose()
 

@@ -3,8 +3,12 @@ render."""
 
 from __future__ import annotations
 
+import functools
+
 from flask import Response, current_app, g, request
 from sqlalchemy.orm import Session
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def db() -> Session:
@@ -16,9 +20,22 @@ def db() -> Session:
         reading = g.get("db_read_session")
         if reading is not None:
             reading.close()
-        g.db_writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        g.db_writes = request.method not in SAFE_METHODS or g.get("db_writes_on_read", False)
         g.db_session = current_app.extensions["db"].session(read_only=not g.db_writes)
     return g.db_session
+
+
+def writes(view):
+    """For a view that writes when it is only read (a page view noted): its transaction may
+    write, so SQLite takes the write lock up front instead of failing to upgrade a read,
+    and it is committed as a POST's is."""
+
+    @functools.wraps(view)
+    def writing(*args, **kwargs):
+        g.db_writes_on_read = True
+        return view(*args, **kwargs)
+
+    return writing
 
 
 def read_db() -> Session:

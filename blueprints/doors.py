@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import uuid
 
+from service.customers.links import PATH_PREFIX, link_url
+
 API_PREFIX = "/api/v1"
 DOCS_PATH = f"{API_PREFIX}/docs"
 WEBHOOKS_PREFIX = "/webhooks"
 PROGRESS_PATH = WEBHOOKS_PREFIX + "/factories/{factory_id}/progress"
-CUSTOMER_LINK_PREFIX = "/c"
+CUSTOMER_LINK_PREFIX = PATH_PREFIX
 
 
 def is_json_door(path: str) -> bool:
@@ -27,4 +29,4 @@ def progress_url(base_url: str, factory_id: uuid.UUID) -> str:
 
 def customer_link_url(base_url: str, token: str) -> str:
     """The private link that opens one customer's view (see service.customers.links)."""
-    return f"{base_url.rstrip('/')}{CUSTOMER_LINK_PREFIX}/{token}"
+    return link_url(base_url, token)

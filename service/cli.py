@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import click
@@ -16,12 +16,15 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.attachments.attachments import known_ids
+from service.attachments.files import FileStore, sweep_orphans
 from service.chain import import_files, imports
 from service.chain.chains import create_chain, issue_api_key, list_api_keys, revoke_api_key
 from service.chain.models import Chain
 from service.chain.password_links import DEFAULT_HOURS as DEFAULT_LINK_HOURS
 from service.chain.password_links import make_password_link, password_url
 from service.config import PROJECT_ROOT
+from service.db import utcnow
 from service.errors import DomainError
 from service.groups.archive import FORMATS
 from service.groups.messages import iter_history
@@ -267,6 +270,26 @@ def groups_export(chain_id: uuid.UUID | None, since, fmt: str, output):
         since = since.replace(tzinfo=UTC) if since else None
         for chunk in FORMATS[fmt](iter_history(session, chain_id=chain, since=since)):
             output.write(chunk)
+
+
+@groups_cli.command(
+    "sweep-attachments",
+    help="Remove attachment files left without their row by a process that died mid-upload.",
+)
+@click.option(
+    "--older-than-hours", type=click.IntRange(1), default=24, show_default=True,
+    help="Only files at least this old (an upload under way keeps its own).",
+)  # fmt: skip
+def groups_sweep_attachments(older_than_hours: int):
+    config = current_app.extensions["chain_collab.config"]
+    with current_app.extensions["db"].session(read_only=True) as session:
+        removed = sweep_orphans(
+            FileStore(config.attachments_path),
+            lambda ids: known_ids(session, ids),
+            older_than=timedelta(hours=older_than_hours),
+            now=utcnow(),
+        )
+    click.echo(f"removed {removed} files")
 
 
 @click.group("members", cls=CommandGroup, help="The people of the chain's organisations.")

@@ -36,6 +36,9 @@ class Config:
     # Outbox rows not done this long after they were last enqueued are enqueued again.
     outbox_deadline_seconds: float = 30.0
     sweep_interval_seconds: float = 15.0
+    # Where attachments' files are kept: a directory every web host mounts. None means
+    # instance_path/attachments.
+    attachments_dir: Path | None = None
     # The RQ queue the pipeline's jobs go on (several deployments may share one Redis).
     queue_name: str = "pipeline"
     testing: bool = False
@@ -71,6 +74,7 @@ class Config:
                 env.get("SWEEP_INTERVAL_SECONDS", base.sweep_interval_seconds)
             ),
             queue_name=env.get("QUEUE_NAME", base.queue_name),
+            attachments_dir=Path(env["ATTACHMENTS_DIR"]) if env.get("ATTACHMENTS_DIR") else None,
         )
 
     def with_overrides(self, **overrides) -> Config:
@@ -81,6 +85,10 @@ class Config:
         if self.database_url:
             return _normalise_database_url(self.database_url)
         return f"sqlite:///{self.instance_path / 'chain-collab.sqlite3'}"
+
+    @property
+    def attachments_path(self) -> Path:
+        return self.attachments_dir or self.instance_path / "attachments"
 
     @property
     def embedded_redis(self) -> bool:

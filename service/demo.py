@@ -4,6 +4,7 @@ Chinese, as the chains it stands for do: Chinese names, keywords and messages.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,8 +18,10 @@ from service.chain.visibility import add_rule
 from service.customers.customers import add_customer
 from service.db import utcnow
 from service.groups.messages import post_message
+from service.groups.models import Message
 from service.groups.templates import default_template
 from service.orders.orders import ItemRequest, place_order
+from service.progress.models import TimelineEntry
 from service.progress.recording import record_progress
 
 DEMO_CHAIN = "栖木家居 Lumen Home"
@@ -146,16 +149,99 @@ def _first_order(session: Session, chain_id) -> None:
     )  # fmt: skip
     order, group, _ = place_order(
         session, chain_id=chain_id, customer_id=customer.id, dealer_id=dealer.id,
-        reference="SO-2026-0001",
+        reference="SO-2026-0001", promised_at=utcnow() + timedelta(days=30),
         items=[
             ItemRequest(frames.id, "胡桃木沙发框架", 1, "DG-FRAME-0001"),
             ItemRequest(panels.id, "橡木饰面侧板", 2, "FS-PANEL-0001"),
         ],
     )  # fmt: skip
-    post_message(session, group=group, text="请问什么时候可以上门安装？", sender="customer")
     frame, panel = order.items
     record_progress(session, work_item=frame, milestone="in_production", actor="demo")
     record_progress(session, work_item=panel, milestone="quality_checked", actor="demo")
+    _more_customers(session, chain_id, dealer, owner, {"frames": frames, "panels": panels})
+    post_message(session, group=group, text="请问什么时候可以上门安装？", sender="customer")
+
+
+# More of the Pudong store's customers, each at another point of the way: (name, mobile, tags,
+# reference, hours since the order, [(factory, description, quantity, ETA in days from now)],
+# their story since the order, oldest first: (hours ago, item, milestone) for a factory's step,
+# (hours ago, "customer" or "member", text) for a message). An ETA already passed is late.
+MORE_CUSTOMERS = [
+    ("刘洋", "13900001235", ["衣柜"], "SO-2026-0102", 400,
+     [("panels", "定制衣柜门板", 6, -1)],
+     [(300, 0, "designed"), (200, 0, "in_production"),
+      (3, "customer", "衣柜门板是不是要晚到？我们下周就要搬家了。")]),
+    ("陈晓", "13900001236", ["橱柜", "VIP"], "SO-2026-0103", 500,
+     [("panels", "整体橱柜柜体", 1, None), ("frames", "岛台框架", 1, 1)],
+     [(340, 0, "in_production"), (240, 1, "in_production"), (220, 0, "quality_checked"),
+      (150, 0, "shipped"), (100, 1, "shipped"), (48, 0, "delivered"),
+      (40, "customer", "柜体已经收到了，谢谢！"), (39, "member", "好的，安装师傅明天上午上门。")]),
+    ("赵敏", "13900001237", ["床"], "SO-2026-0104", 30,
+     [("frames", "实木床架", 1, 20)],
+     [(1, "customer", "设计图能不能发到我邮箱 zhao.min@example.com")]),
+    ("吴刚", "13900001238", ["书房"], "SO-2026-0105", 900,
+     [("panels", "书柜层板", 4, None)],
+     [(720, 0, "in_production"), (480, 0, "shipped"), (430, 0, "delivered"),
+      (410, 0, "installed"), (400, 0, "completed"), (390, "customer", "书柜装得很好，很满意。")]),
+]  # fmt: skip
+
+
+# The dates promised to those customers, in days from now.
+PROMISED_IN_DAYS = {"SO-2026-0102": 3, "SO-2026-0103": 2, "SO-2026-0104": 30}
+
+
+def _more_customers(session: Session, chain_id, dealer, owner, factories) -> None:
+    now = utcnow()
+    steps = []  # every customer's story, to be told in the order it happened
+    for name, mobile, tags, reference, hours, items, story in MORE_CUSTOMERS:
+        customer, _ = add_customer(
+            session, chain_id=chain_id, name=name, mobile=mobile, dealer_id=dealer.id,
+            owner_member_id=owner.id, tags=tags,
+        )  # fmt: skip
+        order, group, _ = place_order(
+            session, chain_id=chain_id, customer_id=customer.id, dealer_id=dealer.id,
+            reference=reference,
+            promised_at=(now + timedelta(days=PROMISED_IN_DAYS[reference])
+                         if reference in PROMISED_IN_DAYS else None),
+            items=[ItemRequest(factories[factory].id, description, quantity)
+                   for factory, description, quantity, _ in items],
+        )  # fmt: skip
+        placed = now - timedelta(hours=hours)
+        order.created_at = order.updated_at = placed
+        for item in order.items:
+            item.created_at = item.milestone_at = placed
+        entries = update(TimelineEntry).where(TimelineEntry.order_id == order.id)
+        session.execute(entries.values(occurred_at=placed))
+        _date_new_messages(session, group, placed)
+        steps += [(hours_ago, order, group, who, what) for hours_ago, who, what in story]
+        for item, (*_, eta_days) in zip(order.items, items, strict=True):
+            if eta_days is not None:
+                item.eta = now + timedelta(days=eta_days)
+    # Oldest first: message ids are time-ordered, and the portal relies on it.
+    for hours_ago, order, group, who, what in sorted(steps, key=lambda step: -step[0]):
+        at = now - timedelta(hours=hours_ago)
+        if isinstance(who, int):
+            record_progress(
+                session, work_item=order.items[who], milestone=what, actor="demo", occurred_at=at
+            )
+        else:
+            sender_member_id = owner.id if who == "member" else None
+            post_message(
+                session, group=group, text=what, sender=who, sender_member_id=sender_member_id
+            )
+        _date_new_messages(session, group, at)
+    session.flush()
+
+
+def _date_new_messages(session: Session, group, at) -> None:
+    """Gives the messages the story's last step wrote the time it happened (they are written
+    now, in the story's order, so their order and their times agree)."""
+    session.flush()
+    session.execute(
+        update(Message)
+        .where(Message.group_id == group.id, Message.created_at > at, Message.planned_at.is_(None))
+        .values(created_at=at)
+    )
 
 
 def _add_members(session: Session, chain_id, organisation_id, members) -> None:

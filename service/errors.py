@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 
+class Reason(str):
+    """A reason in the English every door is given, which keeps the sentence it was made from
+    and what was put in it, so that a door speaking another language can say it its own way.
+    It is the English text wherever a string goes (JSON, the database)."""
+
+    sentence: str
+    params: dict
+
+    def __new__(cls, sentence: str, **params):
+        reason = super().__new__(cls, sentence.format(**params))
+        reason.sentence = sentence
+        reason.params = params
+        return reason
+
+    def __getnewargs_ex__(self):  # copied or pickled, it is made again from its sentence
+        return (self.sentence,), self.params
+
+
 class DomainError(Exception):
     status = 400
     code = "bad_request"

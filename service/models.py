@@ -1,5 +1,6 @@
 """Every model, imported in one place so that Alembic and the tests see the whole schema."""
 
+from service.attachments.models import Attachment  # noqa: F401
 from service.broadcasts.models import Broadcast, BroadcastRecipient  # noqa: F401
 from service.chain.models import (  # noqa: F401
     ApiKey,

@@ -31,7 +31,7 @@ def local_commands(*, port: int, web_workers: int) -> dict[str, list[str]]:
             "--workers", str(web_workers),
             # A sync worker serves one request at a time: one open chat page (an event stream)
             # would take it whole. Threads hold a few dozen streams beside the API's requests;
-            # hundreds want a cooperative worker (see the README's production notes).
+            # hundreds want hundreds of threads (the README's production notes).
             "--worker-class", "gthread", "--threads", "32",
             # Open event streams (the portal's live chat) would hold a worker for the default 30 s.
             "--graceful-timeout", "5",

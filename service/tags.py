@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from service.errors import Invalid
+from service.errors import Invalid, Reason
 
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 50
@@ -13,7 +13,8 @@ MAX_TAG_LENGTH = 50
 def clean_tags(tags: Iterable[str], *, field: str = "tags") -> list[str]:
     cleaned = list(dict.fromkeys(tag.strip() for tag in tags if tag and tag.strip()))
     if len(cleaned) > MAX_TAGS:
-        raise Invalid.field(field, f"At most {MAX_TAGS} tags.")
+        raise Invalid.field(field, Reason("At most {count} tags.", count=MAX_TAGS))
     if any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
-        raise Invalid.field(field, f"A tag is at most {MAX_TAG_LENGTH} characters.")
+        reason = Reason("A tag is at most {count} characters.", count=MAX_TAG_LENGTH)
+        raise Invalid.field(field, reason)
     return cleaned

@@ -12,8 +12,8 @@ blp = Blueprint(
     "chain",
     __name__,
     url_prefix="/chain",
-    description="The chain's own settings: name, time zone, language, quiet hours, broadcast "
-    "quota.",
+    description="The chain's own settings: name, time zone, language, quiet hours, business "
+    "hours, broadcast quota.",
 )
 
 
@@ -27,6 +27,7 @@ def chain_out(chain) -> dict:
         "timezone": chain.timezone,
         "language": chain.language,
         "quiet_hours": quiet,
+        "business_hours": {"start": chain.business_hours_start, "end": chain.business_hours_end},
         "broadcast_quota": chain.broadcast_quota,
         "created_at": chain.created_at,
     }

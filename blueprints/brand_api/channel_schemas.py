@@ -155,6 +155,13 @@ class ChainSettings(ma.Schema):
         allow_none=True,
         metadata={"description": "pushes to customer-facing channels wait; null: none"},
     )
+    business_hours = fields.Nested(
+        QuietHours,
+        metadata={
+            "description": "the hours reply times are counted in besides the wall clock, local, "
+            "every day: start before end (default 09:00-21:00)"
+        },
+    )
     broadcast_quota = fields.Integer(
         allow_none=True,
         validate=validate.Range(min=0, max=1000),

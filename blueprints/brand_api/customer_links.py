@@ -87,9 +87,20 @@ class Links(MethodView):
         return link_out(link, token)
 
 
+@blp.route("/customer-links/<uuid:link_id>", methods=["DELETE"])
+@blp.response(200, Link)
+def revoke(link_id: uuid.UUID):
+    """Revoke a link: from now on it shows a page saying it was withdrawn
+
+    Revoking it again changes nothing and answers the same. A page open on the link stops
+    showing new messages at once.
+    """
+    return link_out(service.revoke_link(db(), chain_id=g.chain_id, link_id=link_id))
+
+
 @blp.route("/customers/<uuid:customer_id>/links/<uuid:link_id>", methods=["DELETE"])
 @blp.response(200, Link)
-def revoke(customer_id: uuid.UUID, link_id: uuid.UUID):
-    """Revoke a link: from now on it shows a page saying it was withdrawn"""
+def revoke_of_customer(customer_id: uuid.UUID, link_id: uuid.UUID):
+    """Revoke a link of this customer (the same as DELETE /customer-links/{id})"""
     link = service.revoke_link(db(), chain_id=g.chain_id, customer_id=customer_id, link_id=link_id)
     return link_out(link)

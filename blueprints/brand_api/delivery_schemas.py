@@ -4,13 +4,20 @@ groups, messages and handovers. Shape only; rules that need the database live in
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import url_for
 from marshmallow import fields, validate
 
+from blueprints import public_base_url
 from blueprints.brand_api.schemas import NAME, Mobile, Name, PageArgs
 from blueprints.fields import Text, UtcDateTime
 from service.groups.templates import JOINING_ROLES
 from service.pagination import encode_cursor
 from service.progress.milestones import MILESTONES
+
+PROMISED = (
+    "the date promised to the customer, with its offset: not before the order was placed, "
+    "at most two years ahead"
+)
 
 # Customers
 
@@ -62,6 +69,9 @@ class ItemCreate(ma.Schema):
         validate=validate.Length(min=1, max=100),
         metadata={"description": "the factory's own name for it, usable in its webhooks"},
     )
+    promised_at = UtcDateTime(
+        metadata={"description": PROMISED + "; this item's own, else the order's holds"}
+    )
 
 
 class OrderCreate(ma.Schema):
@@ -75,6 +85,37 @@ class OrderCreate(ma.Schema):
     )
     items = fields.List(
         fields.Nested(ItemCreate), required=True, validate=validate.Length(min=1, max=200)
+    )
+    promised_at = UtcDateTime(metadata={"description": PROMISED + ", for the whole order"})
+
+
+class PromiseChange(ma.Schema):
+    promised_at = UtcDateTime(
+        allow_none=True,
+        metadata={"description": PROMISED + "; null: none (for a work item: the order's holds)"},
+    )
+    reason = Text(
+        load_default="",
+        strip=True,
+        validate=validate.Length(max=1000),
+        metadata={
+            "description": "why the promise changes, kept in the timeline; needed when a promise "
+            "is changed or withdrawn, not when one is first made"
+        },
+    )
+
+
+class WorkItemUpdate(PromiseChange):
+    """A work item's own promise."""
+
+
+class OrderUpdate(PromiseChange):
+    installation_at = UtcDateTime(
+        allow_none=True,
+        metadata={
+            "description": "the installation appointment, with its offset; null: none. Not "
+            "before the order was placed, at most two years ahead"
+        },
     )
 
 
@@ -95,17 +136,29 @@ class WorkItem(ma.Schema):
     milestone = fields.String()
     milestone_at = fields.DateTime()
     eta = fields.DateTime(allow_none=True)
+    promised_at = fields.DateTime(allow_none=True, metadata={"description": "its own promise"})
+    promise = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "the date promised for it: its own, else the order's"},
+    )
 
 
 class TimelineEntry(ma.Schema):
     id = fields.UUID()
     work_item_id = fields.UUID(allow_none=True, metadata={"description": "null: the order's"})
+    kind = fields.String(
+        metadata={
+            "description": "milestone: progress reported; promise: the promised date changed "
+            "(promised_at, null when withdrawn; the reason in note), at the milestone then"
+        }
+    )
     milestone = fields.String()
     actor = fields.String()
     occurred_at = fields.DateTime()
     note = fields.String()
     eta = fields.DateTime(allow_none=True)
     late = fields.Boolean(metadata={"description": "behind what was known: changed nothing"})
+    promised_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 
@@ -118,6 +171,12 @@ class OrderSummary(ma.Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime(
         metadata={"description": "when it was placed or its milestone last moved"}
+    )
+    installation_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the installation appointment, if one is made"}
+    )
+    promised_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the date promised for the whole order"}
     )
 
 
@@ -174,7 +233,13 @@ class GroupTemplateUpdate(ma.Schema):
     )  # fmt: skip
     welcome_message = Text(
         validate=validate.Length(max=2000),
-        metadata={"description": "the group's first message, same placeholders." + NEW_GROUPS},
+        metadata={
+            "description": "the group's first message: the same placeholders, and "
+            "{customer_link}, replaced by the URL of a new private link of the customer's "
+            "(as POST /customers/{id}/links makes, valid 90 days; revoke it there) — under "
+            "PUBLIC_URL, or its path alone (/c/...) when the server has none. Any other "
+            "{...} is a 422; write {{ and }} for braces." + NEW_GROUPS
+        },
     )
     member_roles = fields.List(
         fields.String(validate=validate.OneOf(JOINING_ROLES)),
@@ -281,6 +346,23 @@ class MessageCreate(ma.Schema):
     )
 
 
+class Attachment(ma.Schema):
+    id = fields.UUID()
+    kind = fields.String(metadata={"description": "image or pdf"})
+    name = fields.String(attribute="file_name")
+    size = fields.Integer(metadata={"description": "bytes"})
+    content_type = fields.String(metadata={"description": "as read from the file's content"})
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    url = fields.Function(
+        lambda attachment: (
+            public_base_url()
+            + url_for("dealer_portal.attachment_file", attachment_id=attachment.id)
+        ),
+        metadata={"description": "the portal's download: it asks a member to sign in"},
+    )
+
+
 class Message(ma.Schema):
     id = fields.UUID()
     cursor = fields.Function(lambda message: encode_cursor(message.id))
@@ -296,6 +378,7 @@ class Message(ma.Schema):
     flagged = fields.Boolean()
     flag_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    attachments = fields.List(fields.Nested(Attachment), metadata={"description": "photos, PDFs"})
 
 
 class PostedMessages(ma.Schema):

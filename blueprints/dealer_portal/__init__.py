@@ -14,14 +14,14 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from blueprints import db, public_base_url
-from blueprints.dealer_portal import groups, members, pages, sign_in
+from blueprints.dealer_portal import attachments, attention, groups, members, pages, sign_in
 from blueprints.dealer_portal.error_pages import init_error_pages
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
-from blueprints.dealer_portal.refusals import invitation_refusal, place_on_form
+from blueprints.dealer_portal.refusals import invitation_refusal, place_on_form, refusal
 from blueprints.doors import progress_url
 from service.chain.chains import get_chain
-from service.chain.directory import shared_directory
+from service.chain.directory import search_directory, shared_directory
 from service.chain.invitations import accept_invitation, open_invitation
 from service.db import conflict_constraint
 from service.errors import Conflict, DomainError
@@ -45,6 +45,7 @@ ROLES = {
     "sales": _l("Sales"),
     "coordinator": _l("Coordinator"),
 }
+DIRECTORY_PAGE = 100
 KINDS = {"brand": _l("brand"), "dealer": _l("dealer"), "factory": _l("factory")}
 
 
@@ -79,6 +80,8 @@ sign_in.register(bp)
 members.register(bp)
 pages.register(bp)
 groups.register(bp)
+attention.register(bp)
+attachments.register(bp)
 
 
 # The admin's fields of the join form, by the names the domain gives them when it refuses one.
@@ -130,28 +133,33 @@ def join(code: str):
     return page, 422 if form.is_submitted() else 200
 
 
-@bp.get("/")
-@login_required
-def home():
-    return render_template("portal/home.html")
-
-
 @bp.get("/directory")
 @login_required
 def directory():
-    page = shared_directory(
+    """The shared directory as this member may see it, searched by name, organisation, role
+    (its name in the reader's language, or its code) or mobile, a page at a time."""
+    query = (request.args.get("q") or "").strip()[:100]
+    listing, search = shared_directory, {}
+    if query:
+        folded = query.casefold()
+        roles = [
+            role for role, name in ROLES.items() if folded in str(name).casefold() or folded in role
+        ]
+        listing, search = search_directory, {"query": query, "roles": roles}
+    page = listing(
         db(),
         chain_id=g.member.chain_id,
         viewer_member_id=g.member.id,
         cursor=request.args.get("cursor") or None,
-        limit=100,
+        limit=DIRECTORY_PAGE,
+        **search,
     )
-    return render_template("portal/directory.html", page=page)
+    return render_template("portal/directory.html", page=page, query=query)
 
 
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError):
-    return render_template("portal/error.html", error=error), error.status
+    return render_template("portal/error.html", message=refusal(error)), error.status
 
 
 @bp.errorhandler(IntegrityError)
@@ -170,4 +178,4 @@ def write_conflict(error: IntegrityError):
             "exists. Nothing was saved; try again."
         )
     )
-    return render_template("portal/error.html", error=conflict), conflict.status
+    return render_template("portal/error.html", message=conflict.message), conflict.status

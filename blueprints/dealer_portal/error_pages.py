@@ -38,6 +38,8 @@ def error_page(error: HTTPException):
         title=TITLES.get(status, TITLES[500 if status >= 500 else 404]),
         explanation=EXPLANATIONS.get(status, EXPLANATIONS[500 if status >= 500 else 404]),
         html_lang=str(get_locale() or "en").replace("_", "-"),
+        # No count in the navigation: the failure may be the database's.
+        attention_badge=None,
     )
     headers = {"Retry-After": "5"} if status == 503 else {}
     return page, status, headers

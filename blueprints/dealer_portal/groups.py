@@ -1,43 +1,32 @@
 """/portal/groups/<id>: a delivery group's chat, live. The page lists the latest messages and
 works without a script (a form that posts and redirects); the script adds the new messages as
-they come, from server-sent events, or by polling when a stream cannot be kept open.
-
-A stream holds no database connection while it waits: it subscribes to the group's Redis
-channel (a commit that wrote messages in the group publishes on it), waits there with a
-timeout, and on each wake reads what came after the last message it sent."""
+they come, from server-sent events, or by polling when a stream cannot be kept open (the
+machinery it shares with the customer's link is in blueprints.dealer_portal.live)."""
 
 from __future__ import annotations
 
-import json
-import re
-import time
 import uuid
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
-from flask import (
-    Response,
-    current_app,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    stream_with_context,
-    url_for,
-)
-from flask_babel import get_locale
+from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from blueprints import close_request_session, db
+from blueprints.dealer_portal import attachments as files
+from blueprints.dealer_portal import live
 from blueprints.dealer_portal.forms import plain_text
+from blueprints.dealer_portal.live import BATCH, Times, moderation_reason
+from blueprints.dealer_portal.refusals import reasons_of
+from service.attachments.attachments import attach
+from service.attachments.checks import TYPES
 from service.chain.chains import get_chain
 from service.customers.models import Customer
-from service.errors import Invalid
+from service.errors import Conflict, Invalid
 from service.groups.messages import MAX_TEXT
 from service.portal.access import Reader, may_write
 from service.portal.groups import (
@@ -52,20 +41,21 @@ from service.portal.groups import (
 )
 from service.portal.groups import seat as seat_member
 
-# How a stream waits (app.config, so that tests can shorten them): a comment every
-# HEARTBEAT seconds keeps proxies from closing a quiet stream; after LIFETIME seconds the
-# stream ends and the browser reconnects with Last-Event-ID, its access checked again.
-HEARTBEAT = "PORTAL_EVENTS_HEARTBEAT_SECONDS"
-LIFETIME = "PORTAL_EVENTS_LIFETIME_SECONDS"
-DEFAULTS = {HEARTBEAT: 15.0, LIFETIME: 300.0}
-# The browser's wait before reconnecting a stream that ended (milliseconds).
-RETRY_MS = 2000
-BATCH = 100
+# Re-exported: the stream's settings are named from here in the app's config and the tests.
+HEARTBEAT, LIFETIME = live.HEARTBEAT, live.LIFETIME
+MESSAGE = "portal/groups_message.html"
 
 
 class MessageForm(FlaskForm):
-    text = TextAreaField(
-        _l("Your message"), validators=[DataRequired(), Length(max=MAX_TEXT), plain_text]
+    # Optional when a file is attached: a photo may go without a word.
+    text = TextAreaField(_l("Your message"), validators=[Length(max=MAX_TEXT), plain_text])
+    file = FileField(
+        _l("Photo or PDF (up to 20 MB)"),
+        render_kw={
+            "accept": ",".join(
+                [*TYPES, *(extension for _k, exts, _f in TYPES.values() for extension in exts)]
+            )
+        },
     )
     # Made with the form: the same form posted twice (a double click, a resent request)
     # stores one message.
@@ -76,57 +66,12 @@ class SeatForm(FlaskForm):
     member_id = SelectField(_l("Add someone"), validators=[DataRequired()], choices=[])
 
 
-def _setting(name: str) -> float:
-    return float(current_app.config.get(name, DEFAULTS[name]))
-
-
 def _reader() -> Reader:
     return Reader.of(g.member)
 
 
-def _position(value: str | None) -> uuid.UUID | None:
-    """A message id given by the client (Last-Event-ID, ?after=); None if it is not one."""
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-class _Times:
-    """Times in the chain's time zone, written the reader's way."""
-
-    def __init__(self, timezone: str):
-        self.zone = ZoneInfo(timezone)
-        self.locale = str(get_locale() or "en")
-
-    def __call__(self, moment) -> str:
-        return format_datetime(moment, "short", tzinfo=self.zone, locale=self.locale)
-
-
-_REASONS = {
-    "Contains a mobile number.": _l("Contains a mobile number."),
-    "Contains an e-mail address.": _l("Contains an e-mail address."),
-}
-_BLOCKED_WORD = re.compile(r"Contains the blocked word (['\"])(?P<word>.*)\1\.", re.S)
-
-
-def moderation_reason(reason: str | None) -> str:
-    """The moderation's reason (the domain writes it in English) in the reader's language."""
-    if not reason:
-        return ""
-    if reason in _REASONS:
-        return str(_REASONS[reason])
-    blocked = _BLOCKED_WORD.fullmatch(reason)
-    if blocked:
-        return _("Contains the blocked word “%(word)s”.", word=blocked["word"])
-    return reason
-
-
-def _fragment(line, times: _Times) -> str:
-    # Rendered without the portal's context processors: a stream holds no database
-    # session, and nothing here needs one.
-    template = current_app.jinja_env.get_template("portal/groups_message.html")
-    return template.render(line=line, when=times, moderation_reason=moderation_reason)
+def attachment_url(endpoint: str, attachment) -> str:
+    return url_for(f"dealer_portal.{endpoint}", attachment_id=attachment.id)
 
 
 def _render_page(group, reader, form, seat_form, *, status=200, mark=True):
@@ -152,9 +97,10 @@ def _render_page(group, reader, form, seat_form, *, status=200, mark=True):
         writable=writable,
         form=form,
         seat_form=seat_form,
-        when=_Times(chain.timezone),
+        when=Times(chain.timezone),
         timezone=chain.timezone,
         moderation_reason=moderation_reason,
+        attachment_url=attachment_url,
     )
     if mark and cursor is None and lines:
         _mark_read_now(reader, group, lines[-1].id)
@@ -180,32 +126,81 @@ def _wants_json() -> bool:
 
 
 def post_group_message(group_id: uuid.UUID):
+    # Before anything reads the body: a larger one is refused as it arrives.
+    request.max_content_length = files.REQUEST_LIMIT
     reader = _reader()
     group = open_group(db(), reader, group_id)
-    form = MessageForm()
-    if form.validate_on_submit():
+    try:
+        form = MessageForm()
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        return _refused(group, reader, MessageForm(formdata=None), file=[str(files.TOO_LARGE)])
+    if valid:
         try:
-            stored, _new = post_as_reader(
-                db(),
-                reader,
-                group,
-                text=form.text.data,
-                client_message_id=form.client_message_id.data or None,
-            )
+            checked = files.read_upload()
         except Invalid as refusal:
-            db().rollback()
-            reasons = (refusal.details.get("fields") or {}).get("text") or [refusal.message]
-            form.text.errors = list(form.text.errors) + [moderation_reason(r) for r in reasons]
+            form.file.errors = list(form.file.errors) + files.upload_reason(refusal)
         else:
-            if _wants_json():
-                times = _Times(get_chain(db(), group.chain_id).timezone)
-                items = [{"id": str(m.id), "html": _fragment(m, times)} for m in _lines(stored)]
-                return jsonify(items=items, next_client_message_id=uuid.uuid4().hex), 201
-            return redirect(url_for("dealer_portal.group_page", group_id=group.id) + "#compose")
+            if checked is None and not (form.text.data or "").strip():
+                form.text.errors = [*form.text.errors, _("Write a message or attach a file.")]
+            else:
+                posted = _post(reader, group, form, checked)
+                if posted is not None:
+                    return posted
+    return _refused(group, reader, form)
+
+
+def _post(reader, group, form, checked):
+    """Post the message (and its file); None when it was refused, the reason on the form."""
+    try:
+        stored, new = post_as_reader(
+            db(),
+            reader,
+            group,
+            text=form.text.data or "",
+            client_message_id=form.client_message_id.data or None,
+            with_attachment=checked is not None,
+        )
+    except Invalid as refusal:
+        db().rollback()
+        form.text.errors = list(form.text.errors) + live.refusal_reasons(refusal)
+        return None
+    if checked is not None and new:
+        store = files.store()
+        attachment = attach(
+            db(),
+            store,
+            message=stored[0],
+            checked=checked,
+            uploaded_by_member_id=reader.member_id,
+            link=files.portal_link,
+        )
+        # Committed here, not at the request's edge: a commit that fails takes the files
+        # with it.
+        try:
+            db().commit()
+        except BaseException:
+            store.discard(attachment.id)
+            raise
     if _wants_json():
-        errors = form.text.errors or [str(_l("This form has expired. Reload the page."))]
-        return jsonify(errors=[str(e) for e in errors]), 422
-    return _render_page(group, reader, form, SeatForm(formdata=None), status=422, mark=False)
+        times = Times(get_chain(db(), group.chain_id).timezone)
+        items = live.items(MESSAGE, _lines(stored), times, attachment_url)
+        return jsonify(items=items, next_client_message_id=uuid.uuid4().hex), 201
+    return redirect(url_for("dealer_portal.group_page", group_id=group.id) + "#compose")
+
+
+def _refused(group, reader, form, **errors):
+    """The form again with its reasons: 413 for a body over the limit, else 422."""
+    status = 413 if errors else 422
+    for name, reasons in errors.items():
+        form[name].errors = list(form[name].errors) + reasons
+    if _wants_json():
+        fields = {name: [str(e) for e in form[name].errors] for name in ("text", "file")}
+        listed = fields["text"] + fields["file"]
+        if not listed:
+            listed = [str(_l("This form has expired. Reload the page."))]
+        return jsonify(errors=listed, fields=fields), status
+    return _render_page(group, reader, form, SeatForm(formdata=None), status=status, mark=False)
 
 
 def _lines(stored):
@@ -214,13 +209,9 @@ def _lines(stored):
     group = open_group(db(), reader, stored[0].group_id)
     return [
         line
-        for line in messages_after(db(), reader, group, _before(stored[0].id), limit=BATCH)
+        for line in messages_after(db(), reader, group, live.before(stored[0].id), limit=BATCH)
         if line.id in {m.id for m in stored}
     ]
-
-
-def _before(message_id: uuid.UUID) -> uuid.UUID:
-    return uuid.UUID(int=message_id.int - 1)
 
 
 def seat_someone(group_id: uuid.UUID):
@@ -231,10 +222,9 @@ def seat_someone(group_id: uuid.UUID):
     if form.validate_on_submit():
         try:
             seat_member(db(), reader, group, uuid.UUID(form.member_id.data))
-        except Invalid as refusal:
+        except (Invalid, Conflict) as refusal:  # the person, or a group that is full
             db().rollback()
-            reasons = (refusal.details.get("fields") or {}).get("member_id") or [refusal.message]
-            form.member_id.errors = list(form.member_id.errors) + reasons
+            form.member_id.errors = list(form.member_id.errors) + reasons_of(refusal, "member_id")
         else:
             return redirect(url_for("dealer_portal.group_page", group_id=group.id) + "#seats")
     return _render_page(group, reader, MessageForm(formdata=None), form, status=422, mark=False)
@@ -246,7 +236,7 @@ def mark_group_read(group_id: uuid.UUID):
     group = open_group(db(), reader, group_id)
     if not FlaskForm().validate_on_submit():
         return jsonify(errors=["csrf"]), 400
-    mark_read(db(), reader, group, _position(request.form.get("message_id")))
+    mark_read(db(), reader, group, live.position(request.form.get("message_id")))
     return "", 204
 
 
@@ -254,74 +244,34 @@ def new_messages(group_id: uuid.UUID):
     """The polling fallback: the messages after ?after=<message id>, as HTML fragments."""
     reader = _reader()
     group = open_group(db(), reader, group_id)
-    after = _position(request.args.get("after"))
-    times = _Times(get_chain(db(), group.chain_id).timezone)
+    after = live.position(request.args.get("after"))
+    times = Times(get_chain(db(), group.chain_id).timezone)
     lines = messages_after(db(), reader, group, after, limit=BATCH)
-    items = [{"id": str(line.id), "html": _fragment(line, times)} for line in lines]
+    items = live.items(MESSAGE, lines, times, attachment_url)
     return jsonify(items=items, more=len(lines) == BATCH)
 
 
 def group_events(group_id: uuid.UUID):
     """Server-sent events: each message after Last-Event-ID (or ?after=), then each new one
-    as it comes; `id:` is the message's id, so a reconnect resumes where it stopped."""
+    as it comes (blueprints.dealer_portal.live)."""
     reader = _reader()
     group = open_group(db(), reader, group_id)
-    after = _position(request.headers.get("Last-Event-ID") or request.args.get("after"))
+    after = live.position(request.headers.get("Last-Event-ID") or request.args.get("after"))
     if after is None:
         after = last_message_id(db(), group)  # a fresh stream: from now on
-    times = _Times(get_chain(db(), group.chain_id).timezone)
+    times = Times(get_chain(db(), group.chain_id).timezone)
     database = current_app.extensions["db"]
-    redis = current_app.extensions["redis"].client
-    channel = current_app.extensions["pipeline"].group_channel(group.id)
-    heartbeat, lifetime = _setting(HEARTBEAT), _setting(LIFETIME)
-    # Nothing of the database is held while the stream is open.
-    close_request_session()
 
     def read_after(position):
         with database.session(read_only=True) as session:
             return messages_after(session, reader, group, position, limit=BATCH)
 
-    def stream():
-        pubsub = redis.pubsub(ignore_subscribe_messages=True)
-        # Subscribed before the first read: a commit between the two is not missed.
-        pubsub.subscribe(channel)
-        try:
-            yield f"retry: {RETRY_MS}\n\n"
-            position, deadline = after, time.monotonic() + lifetime
-            while True:
-                lines = read_after(position)
-                for line in lines:
-                    data = json.dumps({"id": str(line.id), "html": _fragment(line, times)})
-                    yield f"id: {line.id}\ndata: {data}\n\n"
-                    position = line.id
-                if len(lines) == BATCH:
-                    continue
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return
-                if _wait(pubsub, min(heartbeat, left)):
-                    continue
-                yield ": still here\n\n"
-        finally:
-            pubsub.close()
-
-    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-    return response
-
-
-def _wait(pubsub, timeout: float) -> bool:
-    """Whether the group was woken within `timeout` seconds. Every wake waiting is taken:
-    one read of the database answers them all."""
-    deadline = time.monotonic() + timeout
-    # None also comes back at once for what is not a wake (the subscription's confirmation).
-    while (left := deadline - time.monotonic()) > 0:
-        if pubsub.get_message(timeout=left) is not None:
-            while pubsub.get_message(timeout=0) is not None:
-                pass
-            return True
-    return False
+    return live.event_stream(
+        read_after,
+        after=after,
+        channel=current_app.extensions["pipeline"].group_channel(group.id),
+        render=lambda line: live.fragment(MESSAGE, line, times, attachment_url),
+    )
 
 
 def register(bp) -> None:

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from blueprints import db, public_base_url
 from blueprints.dealer_portal.forms import plain_text, visible_name
-from blueprints.dealer_portal.refusals import place_on_form
+from blueprints.dealer_portal.refusals import place_on_form, reasons_of, refusal, say
 from blueprints.dealer_portal.sign_in import log_in
 from service.chain.chains import get_chain
 from service.chain.members import set_language
@@ -42,13 +42,10 @@ _LINKS = {
     "password_link_used": _l("This link has been used already."),
     "password_link_expired": _l("This link has expired."),
 }
-# The domain's reasons for the Team page's fields that the shared refusals do not know.
-_REASONS = {
+# The domain's reasons as the form removing a colleague words them.
+_REMOVAL = {
     "No such member.": _l("Choose one of your colleagues."),
     "Must be someone else.": _l("Choose someone other than the person leaving."),
-    "You cannot remove yourself.": _l("You cannot remove yourself."),
-    "Must not be blank.": _l("Must contain a visible character."),
-    "At least 8 characters.": _l("At least 8 characters."),
 }
 COLLEAGUE_FIELDS = {"name": "name", "role": "role", "email": "email", "mobile": "mobile"}
 
@@ -110,18 +107,6 @@ def _reader() -> Reader:
     return Reader.of(g.member)
 
 
-def _say(form: FlaskForm, failure: DomainError, fields: dict[str, str]) -> str | None:
-    """The refusal's reasons under their fields, in the reader's language, and None; for a
-    refusal of no field of the form, its words for above the form."""
-    refused = failure.details.get("fields") or {}
-    if refused and set(refused) <= set(fields):
-        for name, reasons in refused.items():
-            form[fields[name]].errors.extend(str(_REASONS.get(r, r)) for r in reasons)
-        return None
-    reasons = [r for rs in refused.values() for r in rs]
-    return " ".join(str(_REASONS.get(r, r)) for r in reasons) or failure.message
-
-
 def local_time(moment, chain_id: uuid.UUID) -> str:
     """A moment in the chain's time zone, written the reader's way."""
     timezone = get_chain(db(), chain_id).timezone
@@ -137,7 +122,7 @@ def set_password(token: str):
     try:
         link, member = open_password_link(db(), token)
     except DomainError as error:
-        message = _LINKS.get(error.code, error.message)
+        message = _LINKS.get(error.code) or refusal(error)
         return render_template("portal/members_link_closed.html", message=message), error.status
     form = SetPasswordForm()
     if form.validate_on_submit():
@@ -149,10 +134,7 @@ def set_password(token: str):
                 message = _LINKS[failure.code]
                 page = render_template("portal/members_link_closed.html", message=message)
                 return page, failure.status
-            form.password.errors.extend(
-                str(_REASONS.get(r, r))
-                for r in failure.details.get("fields", {}).get("password", [])
-            )
+            form.password.errors.extend(reasons_of(failure, "password"))
         else:
             log_in(member)
             flash(_("Your password is set. You are signed in."))
@@ -212,7 +194,7 @@ def team_page():
         )
     except DomainError as failure:
         db().rollback()
-        error = None if place_on_form(form, failure, COLLEAGUE_FIELDS) else failure.message
+        error = None if place_on_form(form, failure, COLLEAGUE_FIELDS) else refusal(failure)
         return _team_page(form, error=error, status=failure.status)
     flash(_("%(name)s has been added.", name=added.name))
     return redirect(url_for("dealer_portal.team_page"))
@@ -240,7 +222,7 @@ def team_remove(member_id: uuid.UUID):
     form.successor.choices = [SelectChoice(str(m.id), m.name) for m in others]
     error = None
     if leaving.id == reader.member_id:
-        error = _REASONS["You cannot remove yourself."]
+        error = say("You cannot remove yourself.")
     elif form.validate_on_submit():
         try:
             handover = remove_colleague(
@@ -248,7 +230,8 @@ def team_remove(member_id: uuid.UUID):
             )
         except DomainError as failure:
             db().rollback()
-            error = _say(form, failure, {"successor": "successor"})
+            if not place_on_form(form, failure, {"successor": "successor"}, _REMOVAL):
+                error = refusal(failure, _REMOVAL)
         else:
             flash(
                 _(
@@ -268,11 +251,18 @@ def team_remove(member_id: uuid.UUID):
     return page, status
 
 
+def shown_mobile(value: str | None) -> str:
+    """A mobile the way every page of the portal writes it (`139 0000 1234`); a masked one
+    (`139****1234`) as it is, since its hidden digits are not there to group."""
+    if not value:
+        return ""
+    return value if "*" in value else format_mobile(value)
+
+
 def register(bp) -> None:
     from blueprints.dealer_portal import login_required  # the package imports this module
 
-    # The Team page shows colleagues' whole numbers: they are of the reader's own organisation.
-    bp.add_app_template_filter(format_mobile, "mobile")
+    bp.add_app_template_filter(shown_mobile, "mobile")
     bp.add_url_rule("/password/<token>", view_func=set_password, methods=["GET", "POST"])
     bp.add_url_rule("/forgot-password", view_func=forgot_password)
     bp.add_url_rule("/settings", view_func=login_required(settings), methods=["GET", "POST"])

@@ -4,16 +4,17 @@ order page with each work item's timeline drawn."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from flask import g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField, SelectField, StringField, SubmitField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from blueprints import db, public_base_url
 from blueprints.dealer_portal import timeline_svg
@@ -43,6 +44,16 @@ class CustomerForm(FlaskForm):
     owner = SelectField(_l("Owner"), validate_choice=True)
 
 
+class InstallationForm(FlaskForm):
+    date = DateField(_l("Date"), validators=[InputRequired()])
+    time = TimeField(_l("Time"), validators=[InputRequired()])
+    save = SubmitField(_l("Save the appointment"))
+
+
+class ClearInstallationForm(FlaskForm):
+    clear = SubmitField(_l("Remove the appointment"))
+
+
 class OwnerForm(FlaskForm):
     owner = SelectField(_l("New owner"), validate_choice=True)
 
@@ -66,6 +77,13 @@ def local_time(value, style: str = "short") -> str:
     if value is None:
         return ""
     return format_datetime(value, style, tzinfo=_timezone(), locale=str(get_locale()))
+
+
+def local_clock(value, style: str = "short") -> str:
+    """A moment's time of day in the chain's time zone."""
+    if value is None:
+        return ""
+    return format_time(value, style, tzinfo=_timezone(), locale=str(get_locale()))
 
 
 def local_date(value, style: str = "medium") -> str:
@@ -166,11 +184,17 @@ def change_owner(customer_id: uuid.UUID):
     if not customers.may_change_owner(reader, view.customer):
         raise customers.NotAllowed(_("Only an administrator or the customer's owner may do this."))
     form = _owner_form(view)
-    if not form.validate_on_submit():
-        page = render_template("portal/pages_customer.html", view=view, form=form)
-        return page, 422
-    customers.change_owner_as(db(), reader, customer_id, uuid.UUID(form.owner.data))
-    return redirect(url_for("dealer_portal.customer", customer_id=customer_id))
+    if form.validate_on_submit():
+        try:
+            customers.change_owner_as(db(), reader, customer_id, uuid.UUID(form.owner.data))
+        except Invalid as error:  # the new owner left the dealer meanwhile
+            db().rollback()
+            if not place_on_form(form, error, {"to_member_id": "owner"}):
+                raise
+        else:
+            return redirect(url_for("dealer_portal.customer", customer_id=customer_id))
+    page = render_template("portal/pages_customer.html", view=view, form=form)
+    return page, 422
 
 
 def make_link(customer_id: uuid.UUID):
@@ -237,16 +261,68 @@ def order_list():
 
 def order(order_id: uuid.UUID):
     view = orders.order_page(db(), _reader(), order_id)
+    return render_order(view, **installation_forms(view))
+
+
+def render_order(view, **shown) -> str:
     pictures = {
         item.item.id: timeline_svg.draw(
             start=view.order.created_at,
             now=view.now,
             eta=item.item.eta,
-            events=[timeline_svg.Event(e.occurred_at, e.milestone, e.late) for e in item.events],
+            promise=item.promise,
+            events=[
+                timeline_svg.Event(e.occurred_at, e.milestone, e.late)
+                for e in item.events
+                if e.kind == "milestone"
+            ],
         )
         for item in view.items
     }
-    return render_template("portal/pages_order.html", view=view, pictures=pictures)
+    return render_template(
+        "portal/pages_order.html",
+        view=view,
+        pictures=pictures,
+        chain_zone=_timezone().key,
+        **shown,
+    )
+
+
+def installation_forms(view) -> dict:
+    """The order page's forms to book its installation, for a reader who may."""
+    if not orders.may_change(db(), Reader.of(g.member), view.order):
+        return {}
+    form = InstallationForm(formdata=None)
+    booked = view.order.installation_at
+    if booked is not None:
+        local = booked.astimezone(_timezone())
+        form.date.data, form.time.data = local.date(), local.time().replace(second=0)
+    return {"installation_form": form, "clear_form": ClearInstallationForm(formdata=None)}
+
+
+def book_installation(order_id: uuid.UUID):
+    reader = Reader.of(g.member)
+    clearing = "clear" in request.form
+    form = ClearInstallationForm() if clearing else InstallationForm()
+    if form.validate_on_submit():
+        at = None
+        if not clearing:
+            at = datetime.combine(form.date.data, form.time.data, tzinfo=_timezone())
+        try:
+            orders.set_installation_as(db(), reader, order_id, at)
+        except Invalid as error:
+            db().rollback()
+            if clearing or not place_on_form(form, error, {"installation_at": "date"}):
+                raise
+        else:
+            return redirect(url_for("dealer_portal.order", order_id=order_id))
+    view = orders.order_page(db(), reader, order_id)
+    if not orders.may_change(db(), reader, view.order):
+        raise orders.ReadOnly(_("You may read this order but not change it."))
+    shown = installation_forms(view)
+    if not clearing:
+        shown["installation_form"] = form
+    return render_order(view, **shown), 422
 
 
 def register(bp) -> None:
@@ -269,6 +345,11 @@ def register(bp) -> None:
     )
     bp.add_url_rule("/orders", view_func=login_required(order_list))
     bp.add_url_rule("/orders/<uuid:order_id>", view_func=login_required(order))
+    bp.add_url_rule(
+        "/orders/<uuid:order_id>/installation",
+        view_func=login_required(book_installation),
+        methods=["POST"],
+    )
 
     @bp.context_processor
     def _pages_globals() -> dict:
@@ -276,4 +357,5 @@ def register(bp) -> None:
             "milestone_name": lambda m: MILESTONE_NAMES.get(m, m),
             "local_time": local_time,
             "local_date": local_date,
+            "local_clock": local_clock,
         }

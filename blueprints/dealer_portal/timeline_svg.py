@@ -40,6 +40,7 @@ class Timeline:
     path: str  # the SVG path of the milestone reached over time, a line of steps
     marks: list[Mark]  # every report: on the line when it moved it, off it when late
     eta_x: float | None  # None without an ETA
+    promise_x: float | None  # None without a promised date
     now_x: float
     start: datetime
     end: datetime
@@ -60,13 +61,19 @@ def y_of(milestone: str) -> float:
 
 
 def draw(
-    *, start: datetime, now: datetime, events: list[Event], eta: datetime | None = None
+    *,
+    start: datetime,
+    now: datetime,
+    events: list[Event],
+    eta: datetime | None = None,
+    promise: datetime | None = None,
 ) -> Timeline:
-    """`start`: when the order was placed; `events`: the item's reports, in any order."""
+    """`start`: when the order was placed; `events`: the item's reports, in any order;
+    `promise`: the date promised to the customer."""
     events = sorted(events, key=lambda e: e.at)
     times = [e.at for e in events]
     start = min([start, *times])
-    end = max([now, *times, *([eta] if eta else [])])
+    end = max([now, *times, *(moment for moment in (eta, promise) if moment)])
     if end <= start:
         end = start + timedelta(hours=1)
     span = (end - start).total_seconds()
@@ -90,6 +97,7 @@ def draw(
         path=" ".join(steps),
         marks=marks,
         eta_x=x_of(eta) if eta else None,
+        promise_x=x_of(promise) if promise else None,
         now_x=x_of(now),
         start=start,
         end=end,

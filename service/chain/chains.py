@@ -57,13 +57,19 @@ def get_chain(session: Session, chain_id: uuid.UUID) -> Chain:
 
 def update_chain(session: Session, *, chain_id: uuid.UUID, **changes) -> Chain:
     """Change a chain's settings: name, timezone, language (zh-CN or en), quiet_hours
-    ({start, end} local "HH:MM", or None for none), broadcast_quota (None: as many as the month
+    ({start, end} local "HH:MM", or None for none), business_hours ({start, end}, local
+    "HH:MM", every day, ending after they start), broadcast_quota (None: as many as the month
     has days)."""
     chain = get_chain(session, chain_id)
     if "timezone" in changes:
         _check_timezone(changes["timezone"])
     if "language" in changes:
         check_language(changes["language"])
+    if "business_hours" in changes:
+        hours = changes.pop("business_hours")
+        if hours["start"] >= hours["end"]:
+            raise Invalid.field("business_hours", "Must end after they start, on the same day.")
+        chain.business_hours_start, chain.business_hours_end = hours["start"], hours["end"]
     if "quiet_hours" in changes:
         quiet = changes.pop("quiet_hours")
         chain.quiet_hours_start = quiet["start"] if quiet else None

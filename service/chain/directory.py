@@ -9,6 +9,7 @@ the whole chain. Mobiles are shown whole only within the member's own organisati
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, or_, select, true
@@ -94,17 +95,13 @@ def visible_to(
     return or_(*conditions)
 
 
-def shared_directory(
+def _directory(
     session: Session,
-    *,
     chain_id: uuid.UUID,
-    viewer_member_id: uuid.UUID | None = None,
-    organisation_id: uuid.UUID | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> Page:
-    """The directory as `viewer_member_id` sees it; without a viewer, the brand's full view
-    (the brand owns the chain's directory and sees every number whole)."""
+    viewer_member_id: uuid.UUID | None,
+    organisation_id: uuid.UUID | None,
+):
+    """The statement of the members the viewer may see, and the viewer's organisation."""
     stmt = (
         select(Member)
         .join(Organisation, Organisation.id == Member.organisation_id)
@@ -122,9 +119,104 @@ def shared_directory(
     if organisation_id is not None:
         get_organisation(session, chain_id, organisation_id, field="organisation_id")
         stmt = stmt.where(Member.organisation_id == organisation_id)
+    return stmt, viewer_organisation_id
+
+
+def shared_directory(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    viewer_member_id: uuid.UUID | None = None,
+    organisation_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """The directory as `viewer_member_id` sees it; without a viewer, the brand's full view
+    (the brand owns the chain's directory and sees every number whole)."""
+    stmt, viewer_organisation_id = _directory(session, chain_id, viewer_member_id, organisation_id)
     page = paginate(session, stmt, Member.id, cursor=cursor, limit=limit)
     entries = [_entry(member, viewer_organisation_id) for member in page.items]
     return Page(entries, page.next_cursor)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _typed_digits(query: str) -> tuple[str, str]:
+    """The digits of a number as typed (`+86 139 0000 1234`, `0086…`, `139-0000-1234`): as
+    they appear in the E.164 number, and without China's code, as a masked number shows."""
+    digits = "".join(ch for ch in query if ch.isdigit())
+    international = query.lstrip().startswith("+") or digits.startswith("00")
+    digits = digits.removeprefix("00") if digits.startswith("00") else digits
+    national = digits.removeprefix("86") if international else digits
+    return digits, national
+
+
+def _shows(entry: DirectoryEntry, digits: str, national: str) -> bool:
+    """Whether the number, as this viewer sees it, shows the digits typed: a masked number
+    is found by what is left of it, never by its hidden digits."""
+    if not entry.mobile or not digits:
+        return False
+    if "*" not in entry.mobile:
+        return digits in entry.mobile.lstrip("+")
+    country, _, masked = entry.mobile.rpartition(" ")
+    visible = [part for part in masked.split("*") if part]
+    if country and digits.startswith(country.lstrip("+")):
+        national = digits.removeprefix(country.lstrip("+"))
+    return bool(national) and any(national in part for part in visible)
+
+
+def search_directory(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    viewer_member_id: uuid.UUID | None,
+    query: str,
+    roles: Sequence[str] = (),
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """The directory as the viewer sees it, narrowed to the members whose name or
+    organisation's name holds `query`, whose role is one of `roles` (the roles whose names,
+    in the reader's language, hold it), or whose mobile shows its digits as the viewer sees
+    it (whole in their own organisation, masked elsewhere)."""
+    query = query.strip()
+    stmt, viewer_organisation_id = _directory(session, chain_id, viewer_member_id, None)
+    digits, national = _typed_digits(query)
+    # Anything of a number shown masked is somewhere in the whole number: the database
+    # narrows to those, and each masked one is then checked for what the viewer sees.
+    matches = [
+        Member.name.ilike(_like(query), escape="\\"),
+        Organisation.name.ilike(_like(query), escape="\\"),
+    ]
+    if roles:
+        matches.append(Member.role.in_(list(roles)))
+    if digits:
+        matches.append(Member.mobile.like(_like(national if national else digits)))
+    stmt = stmt.where(or_(*matches))
+    entries: list[DirectoryEntry] = []
+    # Pages are read until one is full (or none is left): a page of candidates may lose
+    # some to the masked numbers' check.
+    while True:
+        page = paginate(session, stmt, Member.id, cursor=cursor, limit=limit)
+        for member in page.items:
+            entry = _entry(member, viewer_organisation_id)
+            if _found_by_text(entry, member, query, roles) or _shows(entry, digits, national):
+                entries.append(entry)
+        cursor = page.next_cursor
+        if cursor is None or len(entries) >= limit:
+            return Page(entries, cursor)
+
+
+def _found_by_text(entry: DirectoryEntry, member: Member, query: str, roles) -> bool:
+    folded = query.casefold()
+    return bool(query) and (
+        folded in entry.name.casefold()
+        or folded in entry.organisation.name.casefold()
+        or entry.role in roles
+    )
 
 
 def _entry(member: Member, viewer_organisation_id: uuid.UUID | None) -> DirectoryEntry:

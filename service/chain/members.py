@@ -13,7 +13,7 @@ from service.chain.mobiles import normalise_mobile
 from service.chain.models import Language, Member, MemberRole, Organisation
 from service.chain.organisations import get_organisation
 from service.db import get_in_chain, utcnow
-from service.errors import Conflict, Invalid, no_such
+from service.errors import Conflict, Invalid, Reason, no_such
 from service.pagination import Page, paginate
 
 _hasher = PasswordHasher()
@@ -143,7 +143,8 @@ def remove_member(session: Session, *, chain_id: uuid.UUID, member_id: uuid.UUID
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid.field("password", f"At least {MIN_PASSWORD_LENGTH} characters.")
+        reason = Reason("At least {count} characters.", count=MIN_PASSWORD_LENGTH)
+        raise Invalid.field("password", reason)
     return _hasher.hash(password)
 
 

@@ -60,6 +60,14 @@ class Chain(Base):
     # Pushes to customer-facing channels wait from start to end (local "HH:MM"); NULL: never.
     quiet_hours_start: Mapped[str | None] = mapped_column(String(5), default="22:00")
     quiet_hours_end: Mapped[str | None] = mapped_column(String(5), default="08:00")
+    # The hours reply times are counted in (service.reports.business_time), local "HH:MM",
+    # every day.
+    business_hours_start: Mapped[str] = mapped_column(
+        String(5), default="09:00", server_default="09:00"
+    )
+    business_hours_end: Mapped[str] = mapped_column(
+        String(5), default="21:00", server_default="21:00"
+    )
     # Broadcasts a customer may receive a month; NULL: as many as the month has days.
     broadcast_quota: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,9 +12,10 @@ from service.chain.directory import visible_to
 from service.chain.members import get_member
 from service.chain.models import Member, Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
+from service.customers.links import create_link, link_url
 from service.customers.models import Customer
 from service.db import get_in_chain
-from service.errors import Conflict, Invalid, no_such
+from service.errors import Conflict, Invalid, Reason, no_such
 from service.groups.messages import post_system_message
 from service.groups.models import DeliveryGroup, GroupMember
 from service.groups.templates import render, template_for_dealer
@@ -26,23 +27,40 @@ def group_of_customer(session: Session, customer_id: uuid.UUID) -> DeliveryGroup
 
 
 class _Placeholders(dict):
-    """The values a template's patterns may use. The brand's name costs a query, so it is
-    looked up only when a pattern asks for it."""
+    """The values a template's patterns may use. The brand's name costs a query and the
+    customer's link makes a link, so each is made only when a pattern asks for it."""
 
-    def __init__(self, session: Session, chain_id: uuid.UUID, **values: str):
+    def __init__(
+        self,
+        session: Session,
+        customer: Customer,
+        *,
+        public_url: str | None,
+        **values: str,
+    ):
         super().__init__(values)
-        self._session, self._chain_id = session, chain_id
+        self._session, self._customer, self._public_url = session, customer, public_url
 
     def __missing__(self, key: str) -> str:
-        if key != "brand_name":
+        if key == "brand_name":
+            self[key] = brand_of(self._session, self._customer.chain_id).name
+        elif key == "customer_link":
+            _, token = create_link(
+                self._session, chain_id=self._customer.chain_id, customer_id=self._customer.id
+            )
+            self[key] = link_url(self._public_url, token)
+        else:
             raise KeyError(key)
-        self[key] = brand_of(self._session, self._chain_id).name
         return self[key]
 
 
-def ensure_delivery_group(session: Session, customer: Customer) -> tuple[DeliveryGroup, bool]:
+def ensure_delivery_group(
+    session: Session, customer: Customer, *, public_url: str | None = None
+) -> tuple[DeliveryGroup, bool]:
     """The customer's group, made now if this is their first order: named and peopled by
-    the template that applies to their dealer, opened with its welcome message."""
+    the template that applies to their dealer, opened with its welcome message. A welcome
+    with `{customer_link}` carries a new private link of the customer's (the default 90
+    days), its URL under `public_url`, or its path alone when there is none."""
     existing = group_of_customer(session, customer.id)
     if existing is not None:
         return existing, False
@@ -50,7 +68,8 @@ def ensure_delivery_group(session: Session, customer: Customer) -> tuple[Deliver
     owner = session.get(Member, customer.owner_member_id)
     values = _Placeholders(
         session,
-        customer.chain_id,
+        customer,
+        public_url=public_url,
         customer_name=customer.name,
         dealer_name=owner.organisation.name,
         owner_name=owner.name,
@@ -166,7 +185,7 @@ def add_group_member(
     ).rowcount
     if taken != 1:
         raise Conflict(
-            f"The group is full: it has its cap of {group.member_cap} members.",
+            Reason("The group is full: it has its cap of {cap} members.", cap=group.member_cap),
             code="group_full",
         )
     # Groups made before the owner always had a seat are mended this way.

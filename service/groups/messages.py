@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from service.errors import Invalid
+from service.errors import Invalid, Reason
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message
 from service.groups.moderation import auto_reply, judge
 from service.notify.outbox import announce
@@ -53,19 +53,21 @@ def post_message(
     sender: str,
     sender_member_id: uuid.UUID | None = None,
     client_message_id: str | None = None,
+    with_attachment: bool = False,
 ) -> tuple[list[Message], bool]:
     """Post a member's or the customer's message. Returns the messages stored (the message,
     then any auto-reply it triggered) and whether they are new: the same client_message_id
-    posted again returns what the first post stored."""
+    posted again returns what the first post stored. A message `with_attachment` (attached
+    by the caller once it is stored) may have no text."""
     if client_message_id:
         existing = _by_client_id(session, group.id, client_message_id)
         if existing is not None:
             return _with_reply(session, existing), False
-    text = text.strip()
-    if not text:
+    text = (text or "").strip()
+    if not text and not with_attachment:
         raise Invalid.field("text", "Must not be blank.")
     if len(text) > MAX_TEXT:
-        raise Invalid.field("text", f"At most {MAX_TEXT} characters.")
+        raise Invalid.field("text", Reason("At most {count} characters.", count=MAX_TEXT))
     if sender not in SENDERS:
         raise Invalid.field("sender", "Must be 'member' or 'customer'.")
     if sender == "member":
@@ -97,8 +99,10 @@ def post_message(
             _published(session, message)
     except IntegrityError:
         return _with_reply(session, _by_client_id(session, group.id, client_message_id)), False
+    if sender == "customer":
+        _keep_customers_ends(session, group, message.id)
     stored = [message]
-    reply = auto_reply(template, text)
+    reply = auto_reply(template, text) if text else None
     if reply:
         stored.append(
             post_system_message(
@@ -110,6 +114,24 @@ def post_message(
             )
         )
     return stored, True
+
+
+def _keep_customers_ends(session: Session, group: DeliveryGroup, message_id: uuid.UUID) -> None:
+    """The customer's first and latest message on their group. In SQL, against the row as it
+    is when locked: of two messages posted at once, the later commit may hold the earlier id."""
+    first, last = DeliveryGroup.first_customer_message_id, DeliveryGroup.last_customer_message_id
+    new = literal(message_id, Uuid())
+    session.execute(
+        update(DeliveryGroup)
+        .where(DeliveryGroup.id == group.id)
+        .values(
+            first_customer_message_id=case((or_(first.is_(None), first > new), new), else_=first),
+            last_customer_message_id=case((or_(last.is_(None), last < new), new), else_=last),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if group in session:  # a caller may pass a group read by another session
+        session.expire(group, ["first_customer_message_id", "last_customer_message_id"])
 
 
 def _check_seated(session: Session, group: DeliveryGroup, member_id: uuid.UUID | None) -> None:
@@ -158,7 +180,11 @@ def list_messages(
 ) -> Page:
     """Newest first, paging back with `cursor`; or, with `since` (a cursor or a message's
     position), the messages after it, oldest first, for live updates."""
-    stmt = select(Message).where(Message.group_id == group_id)
+    stmt = (
+        select(Message)
+        .where(Message.group_id == group_id)
+        .options(selectinload(Message.attachments))
+    )
     if since:
         stmt = stmt.where(Message.id > decode_cursor(since, field="since"))
         return paginate(session, stmt, Message.id, cursor=cursor, limit=limit)

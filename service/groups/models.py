@@ -15,8 +15,9 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.attachments.models import Attachment
 from service.db import Base, UTCDateTime, new_id, utcnow
 
 DEFAULT_MEMBER_CAP = 500
@@ -71,6 +72,7 @@ class DeliveryGroup(Base):
     __table_args__ = (
         UniqueConstraint("customer_id"),
         Index("ix_delivery_groups_dealer_id", "chain_id", "dealer_id", "id"),
+        Index("ix_delivery_groups_owner_member_id", "owner_member_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -83,6 +85,12 @@ class DeliveryGroup(Base):
     rename_locked: Mapped[bool] = mapped_column(default=True)
     member_cap: Mapped[int] = mapped_column(Integer, default=DEFAULT_MEMBER_CAP)
     member_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The customer's first and latest message, kept as they write (service.groups.messages):
+    # whether a reader has something of theirs unread, and since when, is then a comparison
+    # with the reader's mark, not a search of the messages of every group
+    # (service.portal.attention). Plain ids, not foreign keys: messages already point here.
+    first_customer_message_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    last_customer_message_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -107,6 +115,17 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_group_id", "group_id", "id"),
+        # A group's first customer message after a read mark, without walking past the
+        # members' and the system's (service.portal.attention).
+        Index("ix_messages_group_sender", "group_id", "sender", "id"),
+        # The flagged messages of the last days: few, so a small index of their own.
+        Index(
+            "ix_messages_flagged",
+            "chain_id",
+            "created_at",
+            sqlite_where=text("flagged = 1"),
+            postgresql_where=text("flagged"),
+        ),
         # The messages still to put on their group's channels: a message is its own outbox
         # entry (service.notify.planning). Planned ones drop out of this index.
         Index(
@@ -146,6 +165,10 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the planner wrote its deliveries; NULL until then (see ix_messages_unplanned).
     planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Loaded where a page or an answer shows them (selectinload): one query per page.
+    attachments: Mapped[list[Attachment]] = relationship(
+        Attachment, viewonly=True, order_by=Attachment.created_at
+    )
 
 
 class GroupRead(Base):

@@ -16,6 +16,9 @@ from service.pagination import Page, paginate
 from service.system_texts import N_, say
 
 PLACEHOLDERS = ("customer_name", "dealer_name", "owner_name", "brand_name")
+# The welcome may carry the customer's private link; a group's name, seen by everyone and
+# pushed to every channel as the group's title, may not.
+WELCOME_PLACEHOLDERS = (*PLACEHOLDERS, "customer_link")
 # Roles of the dealer's members who join each new group. The customer and their owner always
 # have seats; "owner" is still accepted (and changes nothing) for templates that name it.
 JOINING_ROLES = ("owner", *(role.value for role in MemberRole))
@@ -62,7 +65,7 @@ def render(pattern: str, values: dict[str, str]) -> str:
     return pattern.format_map(values)
 
 
-def _check_pattern(pattern: str, field: str) -> str:
+def _check_pattern(pattern: str, field: str, known: tuple[str, ...] = PLACEHOLDERS) -> str:
     try:
         fields = [
             (name, spec, conversion)
@@ -71,10 +74,10 @@ def _check_pattern(pattern: str, field: str) -> str:
         ]
     except ValueError as error:
         raise Invalid.field(field, f"Not a valid pattern: {error}.") from None
-    unknown = [name for name, _, _ in fields if name not in PLACEHOLDERS]
+    unknown = [name for name, _, _ in fields if name not in known]
     if unknown:
-        known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
-        raise Invalid.field(field, f"Unknown placeholder {{{unknown[0]}}}; use {known}.")
+        names = ", ".join("{" + name + "}" for name in known)
+        raise Invalid.field(field, f"Unknown placeholder {{{unknown[0]}}}; use {names}.")
     # A spec or conversion is applied to every group made later: `:d` fails on text, and a
     # width of `:>999999999` builds a string of that size.
     if any(spec or conversion for _, spec, conversion in fields):
@@ -88,7 +91,7 @@ def _check(values: dict) -> dict:
         if not render(values["name_pattern"], dict.fromkeys(PLACEHOLDERS, "x")).strip():
             raise Invalid.field("name_pattern", "Must produce a name.")
     if "welcome_message" in values:
-        _check_pattern(values["welcome_message"], "welcome_message")
+        _check_pattern(values["welcome_message"], "welcome_message", WELCOME_PLACEHOLDERS)
     for role in values.get("member_roles", []):
         if role not in JOINING_ROLES:
             raise Invalid.field("member_roles", f"Unknown role {role!r}.")

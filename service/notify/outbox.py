@@ -39,6 +39,13 @@ def announce(session: Session, *, group_id: uuid.UUID | None = None) -> None:
         session.info.setdefault(_GROUPS, set()).add(group_id)
 
 
+def wake_group_pages(session: Session, group_id: uuid.UUID) -> None:
+    """Wake the group's open pages when the caller's transaction commits, though it wrote no
+    message there: what they may show has changed (a customer's link was revoked), and
+    they look again."""
+    session.info.setdefault(_GROUPS, set()).add(group_id)
+
+
 def group_channel(namespace: str, group_id: uuid.UUID) -> str:
     """The Redis pub/sub channel told of each commit that wrote messages in a group: open chat
     pages wait on it, then read the new messages from the database."""
@@ -69,7 +76,7 @@ def publish_after_commit(
         wake = session.info.pop(_UNPUBLISHED, False)
         counts = session.info.pop(metrics.ON_COMMIT, None) or []
         groups = sorted(session.info.pop(_GROUPS, None) or ())
-        if not wake and not counts:
+        if not wake and not counts and not groups:
             return
         try:
             publish(wake, counts, groups)

@@ -28,6 +28,8 @@ class Order(Base):
         Index("ix_orders_dealer_id", "chain_id", "dealer_id", "id"),
         Index("ix_orders_customer_id", "customer_id", "id"),
         Index("ix_orders_milestone", "chain_id", "milestone", "id"),
+        # The installations of a day (service.portal.attention): one range scan.
+        Index("ix_orders_installation_at", "chain_id", "installation_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -40,6 +42,11 @@ class Order(Base):
     milestone: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the installer is expected at the customer's; None until an appointment is made.
+    installation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The date promised to the customer for the whole order; its items' unless they have
+    # their own (service.orders.promises.promise_of); changes are kept in the timeline.
+    promised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     items: Mapped[list[WorkItem]] = relationship(order_by="WorkItem.position")
 
@@ -60,6 +67,8 @@ class WorkItem(Base):
         ),
         Index("ix_work_items_order_id", "order_id", "position"),
         Index("ix_work_items_factory_id", "chain_id", "factory_id", "order_id"),
+        # The items late or about to be (service.portal.attention): a range of ETAs.
+        Index("ix_work_items_eta", "chain_id", "eta"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -74,4 +83,6 @@ class WorkItem(Base):
     # When the current milestone was reached (as reported), for ordering late reports.
     milestone_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Promised for this item alone; None: the order's promise holds.
+    promised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -15,16 +16,19 @@ from sqlalchemy.orm import Session
 from service.chain.models import Organisation, OrganisationKind
 from service.chain.organisations import get_organisation
 from service.customers.models import Customer
-from service.db import get_in_chain, utcnow
+from service.db import as_utc, get_in_chain, utcnow
 from service.errors import Conflict, FieldErrors, Invalid
 from service.groups.groups import ensure_delivery_group
 from service.groups.models import DeliveryGroup
 from service.orders.models import Order, WorkItem
+from service.orders.promises import plausible_promise
 from service.pagination import Page, decode_cursor, paginate
 from service.progress.milestones import FIRST, RANK
 from service.progress.models import TimelineEntry
 
 MAX_ITEMS = 200
+# How far ahead an installation may be booked: further than that is a typing mistake.
+INSTALLATION_AHEAD = timedelta(days=2 * 366)
 
 
 @dataclass(frozen=True)
@@ -33,18 +37,28 @@ class ItemRequest:
     description: str
     quantity: int
     factory_reference: str | None = None
+    promised_at: datetime | None = None  # this item's own promise (else the order's)
 
 
-def _request_hash(customer_id, dealer_id, items: list[ItemRequest]) -> str:
+def _request_hash(customer_id, dealer_id, items: list[ItemRequest], promised_at=None) -> str:
+    def item(i: ItemRequest) -> list:
+        fields = [str(i.factory_id), i.description.strip(), i.quantity, i.factory_reference]
+        # Only when given: the hashes of orders placed before promises existed still match.
+        return [*fields, _instant(i.promised_at)] if i.promised_at else fields
+
     canonical = {
         "customer_id": str(customer_id),
         "dealer_id": str(dealer_id),
-        "items": [
-            [str(i.factory_id), i.description.strip(), i.quantity, i.factory_reference]
-            for i in items
-        ],
+        "items": [item(i) for i in items],
     }
+    if promised_at is not None:
+        canonical["promised_at"] = _instant(promised_at)
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def _instant(moment: datetime) -> str:
+    at = as_utc(moment) if moment.tzinfo else None
+    return at.isoformat() if at else repr(moment)
 
 
 def _by_reference(session: Session, chain_id: uuid.UUID, reference: str) -> Order | None:
@@ -61,15 +75,19 @@ def place_order(
     dealer_id: uuid.UUID,
     reference: str,
     items: list[ItemRequest],
+    promised_at: datetime | None = None,
     actor: str = "api",
+    public_url: str | None = None,
 ) -> tuple[Order, DeliveryGroup, bool]:
     """The order, the customer's delivery group, and whether the order is new. Placing the
     same reference again with the same content returns the first order; with other
-    content it is a conflict."""
+    content it is a conflict. `promised_at`: the date promised for the whole order (an item
+    may have its own). `public_url`: the base of the customer's link, should the welcome of
+    a new group carry it."""
     reference = reference.strip()
     if not reference:
         raise Invalid.field("reference", "Must not be blank.")
-    request_hash = _request_hash(customer_id, dealer_id, items)
+    request_hash = _request_hash(customer_id, dealer_id, items, promised_at)
     existing = _by_reference(session, chain_id, reference)
     if existing is not None:
         return _repeat(session, existing, request_hash)
@@ -82,9 +100,10 @@ def place_order(
         if customer.dealer_id != dealer_id:
             errors.add("dealer_id", "The customer is served by another dealer.")
     _check_items(session, chain_id, items, errors)
+    now = utcnow()
+    promises = _check_promises(promised_at, items, now, errors)
     errors.raise_any()
 
-    now = utcnow()
     order = Order(
         chain_id=chain_id,
         customer_id=customer.id,
@@ -94,6 +113,7 @@ def place_order(
         milestone=FIRST,
         created_at=now,
         updated_at=now,
+        promised_at=promises[None],
         items=[],
     )
     try:
@@ -115,6 +135,7 @@ def place_order(
                 factory_reference=item.factory_reference,
                 milestone=FIRST,
                 milestone_at=now,
+                promised_at=promises[position],
             )
         )
     session.add(
@@ -122,9 +143,38 @@ def place_order(
             chain_id=chain_id, order_id=order.id, milestone=FIRST, actor=actor, occurred_at=now
         )
     )
-    group, _ = ensure_delivery_group(session, customer)
+    session.flush()  # the items' ids, for their promises' entries
+    for key, promise in promises.items():
+        if promise is not None:
+            item_id = None if key is None else order.items[key - 1].id
+            session.add(
+                TimelineEntry(
+                    chain_id=chain_id, order_id=order.id, work_item_id=item_id,
+                    kind="promise", milestone=FIRST, actor=actor, occurred_at=now,
+                    promised_at=promise,
+                )
+            )  # fmt: skip
+    group, _ = ensure_delivery_group(session, customer, public_url=public_url)
     session.flush()
     return order, group, True
+
+
+def _check_promises(
+    promised_at: datetime | None, items: list[ItemRequest], now: datetime, errors: FieldErrors
+) -> dict[int | None, datetime | None]:
+    """The promises in UTC: the order's under None, each item's under its position."""
+    wanted = {None: promised_at} | {n: i.promised_at for n, i in enumerate(items, start=1)}
+    promises: dict[int | None, datetime | None] = {}
+    for key, moment in wanted.items():
+        promises[key] = None
+        if moment is None:
+            continue
+        field = "promised_at" if key is None else f"items[{key - 1}].promised_at"
+        try:
+            promises[key] = plausible_promise(moment, placed_at=now, now=now, field=field)
+        except Invalid as error:
+            errors.absorb(error)
+    return promises
 
 
 def _repeat(session: Session, order: Order, request_hash: str) -> tuple[Order, DeliveryGroup, bool]:
@@ -246,3 +296,34 @@ def timeline(session: Session, order_id: uuid.UUID) -> list[TimelineEntry]:
             .order_by(TimelineEntry.id)
         )
     )
+
+
+def set_installation(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    order_id: uuid.UUID,
+    installation_at: datetime | None,
+    now: datetime | None = None,
+) -> Order:
+    """Book the order's installation for `installation_at` (None: no appointment). The moment
+    must fall after the order was placed and within two years from now."""
+    order = get_in_chain(session, Order, chain_id, order_id)
+    if installation_at is not None:
+        installation_at = _plausible_installation(order, installation_at, now or utcnow())
+    order.installation_at = installation_at
+    session.flush()
+    return order
+
+
+def _plausible_installation(order: Order, moment: datetime, now: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise Invalid.field("installation_at", "Needs a time zone offset.")
+    at = as_utc(moment)
+    if at is None:
+        raise Invalid.field("installation_at", "Out of range.")
+    if at < order.created_at:
+        raise Invalid.field("installation_at", "Before the order was placed.")
+    if at > now + INSTALLATION_AHEAD:
+        raise Invalid.field("installation_at", "More than two years ahead.")
+    return at

@@ -15,9 +15,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from service.attachments.models import Attachment
 from service.chain.models import Member
 from service.customers.models import Customer
 from service.errors import NotFound
@@ -91,11 +92,39 @@ def orders_visible(reader: Reader, *, mine: bool = False) -> ColumnElement[bool]
         return Order.chain_id == reader.chain_id
     if not mine and reader.whole_dealer:
         return (Order.chain_id == reader.chain_id) & (Order.dealer_id == reader.organisation_id)
-    customers = select(Customer.id).where(customers_visible(reader, mine=mine))
-    return (Order.chain_id == reader.chain_id) & Order.customer_id.in_(customers)
+    if reader.kind not in ("brand", "dealer"):
+        return false()
+    return (Order.chain_id == reader.chain_id) & Order.customer_id.in_(_own_customers(reader))
+
+
+def _own_customers(reader: Reader) -> Select:
+    """The customers `reader` owns or whose group they own or sit in (customers_visible's own
+    part), as a union of three lookups that each has its index. Written as customers_visible's
+    OR, PostgreSQL tests every customer of the chain against it and, misjudging how many pass,
+    plans an order list at several times the cost (and compiles it: JIT)."""
+    owned = select(Customer.id).where(
+        Customer.chain_id == reader.chain_id, Customer.owner_member_id == reader.member_id
+    )
+    groups_owned = select(DeliveryGroup.customer_id).where(
+        DeliveryGroup.chain_id == reader.chain_id,
+        DeliveryGroup.owner_member_id == reader.member_id,
+    )
+    seated = (
+        select(DeliveryGroup.customer_id)
+        .join(GroupMember, GroupMember.group_id == DeliveryGroup.id)
+        .where(DeliveryGroup.chain_id == reader.chain_id, GroupMember.member_id == reader.member_id)
+    )
+    return union_all(owned, groups_owned, seated)
+
+
+def attachments_visible(reader: Reader) -> ColumnElement[bool]:
+    """The attachments of the groups `reader` may open."""
+    groups = select(DeliveryGroup.id).where(groups_visible(reader))
+    return (Attachment.chain_id == reader.chain_id) & Attachment.group_id.in_(groups)
 
 
 _CONDITIONS = {
+    Attachment: attachments_visible,
     Customer: customers_visible,
     DeliveryGroup: groups_visible,
     Order: orders_visible,
@@ -103,8 +132,8 @@ _CONDITIONS = {
 
 
 def get_visible(session: Session, reader: Reader, model, id_: uuid.UUID):
-    """The customer, group or order `id_` if `reader` may open it; NotFound otherwise, the
-    same answer as for an id that never existed."""
+    """The customer, group, order or attachment `id_` if `reader` may open it; NotFound
+    otherwise, the same answer as for an id that never existed."""
     row = session.scalar(select(model).where(model.id == id_, _CONDITIONS[model](reader)))
     if row is None:
         raise NotFound(f"No such {model.__name__.lower()}.")

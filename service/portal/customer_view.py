@@ -1,20 +1,25 @@
 """What the customer sees through their link: their orders as steps per work item, with a
-plain notice when one is late, and their delivery group's latest messages. Nothing of any
-other customer: everything here is read from the one customer the link opened."""
+plain notice when one is late, and their delivery group's messages (the latest, then each
+new one). Nothing of any other customer: everything here is read from the one customer the
+link opened; and nothing meant for the staff alone (whether moderation flagged a message)."""
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from service.customers.models import Customer
 from service.db import utcnow
 from service.groups.groups import group_of_customer
 from service.groups.models import DeliveryGroup, Message
 from service.orders.models import Order, WorkItem
+from service.orders.promises import promise_of
+from service.portal.groups import Line, lines_of
 from service.portal.orders import is_late
 from service.progress.milestones import RANK
 
@@ -28,6 +33,7 @@ class ItemProgress:
     reached: int  # how many of MILESTONES it has reached (1 for `received`)
     eta: datetime | None
     late: bool  # its ETA has passed and it is not done
+    promise: datetime | None = None  # the date promised: the item's own, else its order's
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class CustomerView:
     customer: Customer
     orders: list[OrderProgress]
     group: DeliveryGroup | None
-    messages: list[Message]  # oldest first, the latest MESSAGES_SHOWN
+    messages: list[Line]  # oldest first, the latest MESSAGES_SHOWN
 
 
 def customer_view(session: Session, customer: Customer, *, now: datetime | None = None):
@@ -59,6 +65,7 @@ def customer_view(session: Session, customer: Customer, *, now: datetime | None 
         .order_by(WorkItem.order_id, WorkItem.position)
     ).all()
     by_order: dict = {}
+    order_of = {order.id: order for order in orders}
     for item in items:
         by_order.setdefault(item.order_id, []).append(
             ItemProgress(
@@ -67,6 +74,7 @@ def customer_view(session: Session, customer: Customer, *, now: datetime | None 
                 RANK[item.milestone] + 1,
                 item.eta,
                 is_late(item, now),
+                promise_of(item, order_of[item.order_id]),
             )
         )
     group = group_of_customer(session, customer.id)
@@ -75,10 +83,11 @@ def customer_view(session: Session, customer: Customer, *, now: datetime | None 
         latest = session.scalars(
             select(Message)
             .where(Message.group_id == group.id)
+            .options(selectinload(Message.attachments))
             .order_by(Message.id.desc())
             .limit(MESSAGES_SHOWN)
         ).all()
-        messages = list(reversed(latest))
+        messages = _customer_lines(session, group, reversed(latest))
     return CustomerView(
         customer,
         [
@@ -88,3 +97,23 @@ def customer_view(session: Session, customer: Customer, *, now: datetime | None 
         group,
         messages,
     )
+
+
+def _customer_lines(session: Session, group: DeliveryGroup, messages) -> list[Line]:
+    # Moderation's flags are for the staff: the customer sees the message, not the flag.
+    return [
+        dataclasses.replace(line, flagged=False, flag_reason=None)
+        for line in lines_of(session, group, list(messages), mine=lambda m: m.sender == "customer")
+    ]
+
+
+def customer_messages_after(
+    session: Session, group: DeliveryGroup, after: uuid.UUID | None, *, limit: int = 100
+) -> list[Line]:
+    """The group's messages after position `after` (all of them when None), oldest first, as
+    the customer sees them."""
+    stmt = select(Message).where(Message.group_id == group.id)
+    stmt = stmt.options(selectinload(Message.attachments))
+    if after is not None:
+        stmt = stmt.where(Message.id > after)
+    return _customer_lines(session, group, session.scalars(stmt.order_by(Message.id).limit(limit)))

@@ -7,10 +7,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from service.attachments.attachments import Shown
 from service.chain.models import Member, Organisation
 from service.customers.models import Customer
 from service.db import utcnow
@@ -20,7 +21,7 @@ from service.groups.messages import post_message
 from service.groups.models import DeliveryGroup, GroupMember, GroupRead, Message
 from service.orders.models import Order, WorkItem
 from service.pagination import paginate
-from service.portal.access import Reader, get_visible, groups_visible, may_write
+from service.portal.access import Reader, get_visible, may_write
 
 PAGE_SIZE = 50
 
@@ -54,14 +55,7 @@ class Line:
     flagged: bool
     flag_reason: str | None
     mine: bool
-
-
-@dataclass(frozen=True)
-class Unread:
-    group_id: uuid.UUID
-    name: str
-    count: int
-    oldest_at: datetime
+    attachments: tuple[Shown, ...] = ()
 
 
 def seats_of(session: Session, group: DeliveryGroup) -> list[Seat]:
@@ -92,6 +86,12 @@ def seats_of(session: Session, group: DeliveryGroup) -> list[Seat]:
 
 
 def _lines(session: Session, group: DeliveryGroup, reader: Reader, messages) -> list[Line]:
+    return lines_of(session, group, messages, mine=lambda m: m.sender_member_id == reader.member_id)
+
+
+def lines_of(session: Session, group: DeliveryGroup, messages, *, mine) -> list[Line]:
+    """Messages of the group with their senders' names; `mine(message)`: whether the reader
+    wrote it."""
     customer_name = session.scalar(select(Customer.name).where(Customer.id == group.customer_id))
     member_ids = {m.sender_member_id for m in messages if m.sender_member_id}
     names = {
@@ -116,7 +116,8 @@ def _lines(session: Session, group: DeliveryGroup, reader: Reader, messages) -> 
             created_at=m.created_at,
             flagged=m.flagged,
             flag_reason=m.flag_reason,
-            mine=m.sender_member_id == reader.member_id,
+            mine=mine(m),
+            attachments=tuple(Shown.of(a) for a in m.attachments),
         )
         for m in messages
     ]
@@ -127,7 +128,7 @@ def message_page(
 ) -> tuple[list[Line], str | None]:
     """The latest page of messages (or the one before `cursor`), oldest first as they are
     read, and the cursor of the page before it (None at the first message)."""
-    stmt = select(Message).where(Message.group_id == group.id)
+    stmt = _with_attachments(select(Message).where(Message.group_id == group.id))
     page = paginate(session, stmt, Message.id, cursor=cursor, limit=PAGE_SIZE, newest_first=True)
     return _lines(session, group, reader, list(reversed(page.items))), page.next_cursor
 
@@ -141,11 +142,15 @@ def messages_after(
     limit: int = 100,
 ) -> list[Line]:
     """The messages after position `after` (all of them when None), oldest first."""
-    stmt = select(Message).where(Message.group_id == group.id)
+    stmt = _with_attachments(select(Message).where(Message.group_id == group.id))
     if after is not None:
         stmt = stmt.where(Message.id > after)
     messages = list(session.scalars(stmt.order_by(Message.id).limit(limit)))
     return _lines(session, group, reader, messages)
+
+
+def _with_attachments(stmt):
+    return stmt.options(selectinload(Message.attachments))
 
 
 def last_message_id(session: Session, group: DeliveryGroup) -> uuid.UUID | None:
@@ -162,6 +167,7 @@ def post_as_reader(
     *,
     text: str,
     client_message_id: str | None,
+    with_attachment: bool = False,
 ) -> tuple[list[Message], bool]:
     """Post a message as the reader, moderated as through the API. A dealer administrator who
     has no seat yet takes one by posting: the customer sees who answers."""
@@ -183,6 +189,7 @@ def post_as_reader(
         sender="member",
         sender_member_id=reader.member_id,
         client_message_id=client_message_id,
+        with_attachment=with_attachment,
     )
 
 
@@ -273,27 +280,6 @@ def mark_read(
             )
     except IntegrityError:
         pass
-
-
-def unread_counts(session: Session, reader: Reader, *, mine: bool = True) -> list[Unread]:
-    """For the reader's groups (`mine`: those they own or sit in; else every group they may
-    open), how many of the customer's messages they have not read and when the oldest of
-    them came: those waiting longest first. Groups with nothing unread are left out."""
-    read = (GroupRead.group_id == Message.group_id) & (GroupRead.member_id == reader.member_id)
-    oldest = func.min(Message.created_at)
-    rows = session.execute(
-        select(DeliveryGroup.id, DeliveryGroup.name, func.count(Message.id), oldest)
-        .join(Message, Message.group_id == DeliveryGroup.id)
-        .outerjoin(GroupRead, read)
-        .where(
-            groups_visible(reader, mine=mine),
-            Message.sender == "customer",
-            or_(GroupRead.message_id.is_(None), Message.id > GroupRead.message_id),
-        )
-        .group_by(DeliveryGroup.id, DeliveryGroup.name)
-        .order_by(oldest, DeliveryGroup.id)
-    ).all()
-    return [Unread(group_id, name, count, at) for group_id, name, count, at in rows]
 
 
 def open_group(session: Session, reader: Reader, group_id: uuid.UUID) -> DeliveryGroup:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
@@ -13,15 +13,21 @@ from sqlalchemy.orm import Session
 from service.chain.models import Organisation
 from service.customers.models import Customer
 from service.db import utcnow
-from service.errors import Invalid
+from service.errors import DomainError, Invalid
+from service.groups.groups import group_of_customer
 from service.orders.models import Order, WorkItem
-from service.orders.orders import timeline
+from service.orders.orders import set_installation, timeline
+from service.orders.promises import promise_of
 from service.pagination import Page, paginate
-from service.portal.access import Reader, get_visible, orders_visible
+from service.portal.access import Reader, get_visible, may_write, orders_visible
 from service.progress.milestones import RANK
 from service.progress.models import TimelineEntry
 
 LAST = "completed"
+# "About to be late": the ETA falls within this much from now.
+SOON = timedelta(hours=24)
+# Past these an item is with the customer: what remains (fitting it) is not the factory's.
+WITH_THE_CUSTOMER = ("delivered", "installed", "completed")
 
 
 def late(now: datetime) -> ColumnElement[bool]:
@@ -34,6 +40,17 @@ def late(now: datetime) -> ColumnElement[bool]:
 def is_late(item: WorkItem, now: datetime) -> bool:
     """The same as `late`, for an item already loaded."""
     return item.eta is not None and item.eta < now and item.milestone != LAST
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """The work items to chase: late (see `late`), or about to be: not yet with the customer
+    and their ETA within `SOON` from now. The one place this rule is written."""
+    soon = (
+        (WorkItem.eta >= now)
+        & (WorkItem.eta < now + SOON)
+        & WorkItem.milestone.not_in(WITH_THE_CUSTOMER)
+    )
+    return WorkItem.eta.is_not(None) & (late(now) | soon)
 
 
 def list_orders(
@@ -99,8 +116,9 @@ def factories_of_reader(session: Session, reader: Reader) -> list[Organisation]:
 class ItemView:
     item: WorkItem
     factory: Organisation
-    events: list[TimelineEntry]  # this item's, oldest first
+    events: list[TimelineEntry]  # this item's, oldest first: reports and promise changes
     late: bool
+    promise: datetime | None  # the date promised: its own, else the order's
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,7 @@ def order_page(
             factory=factories[item.factory_id],
             events=[e for e in entries if e.work_item_id == item.id],
             late=is_late(item, now),
+            promise=promise_of(item, order),
         )
         for item in order.items
     ]
@@ -137,5 +156,39 @@ def order_page(
         customer=session.get(Customer, order.customer_id),
         items=items,
         events=[e for e in entries if e.work_item_id is None],
+        now=now,
+    )
+
+
+class ReadOnly(DomainError):
+    """The reader may see the order but not change it (the brand's people, unseated)."""
+
+    status = 403
+    code = "read_only"
+
+
+def may_change(session: Session, reader: Reader, order: Order) -> bool:
+    """Whether `reader` may book the order's installation: whoever may write in its
+    customer's group (service.portal.access.may_write)."""
+    group = group_of_customer(session, order.customer_id)
+    return group is not None and may_write(session, reader, group)
+
+
+def set_installation_as(
+    session: Session,
+    reader: Reader,
+    order_id: uuid.UUID,
+    installation_at: datetime | None,
+    *,
+    now: datetime | None = None,
+) -> Order:
+    order = get_visible(session, reader, Order, order_id)
+    if not may_change(session, reader, order):
+        raise ReadOnly("You may read this order but not change it.")
+    return set_installation(
+        session,
+        chain_id=reader.chain_id,
+        order_id=order.id,
+        installation_at=installation_at,
         now=now,
     )

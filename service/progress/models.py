@@ -12,7 +12,9 @@ from service.progress.milestones import MILESTONE_IN
 
 class TimelineEntry(Base):
     """One change of a work item's or an order's milestone, or a report that changed nothing
-    (late: behind what we already knew).
+    (late: behind what we already knew); or, of kind "promise", a change of the date promised
+    to the customer (`promised_at`, None: withdrawn), its reason in `note`, at the milestone
+    it was then at.
 
     It is also the factories' report log: the first entry a webhook delivery writes claims its
     webhook-id, unique per factory (its actor), and keeps the answer the delivery was given, so
@@ -46,6 +48,9 @@ class TimelineEntry(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(default=False)
+    # "milestone" or "promise" (see above).
+    kind: Mapped[str] = mapped_column(String(16), default="milestone", server_default="milestone")
+    promised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set on a webhook delivery's first entry only (see above).
     webhook_id: Mapped[str | None] = mapped_column(String(200))

@@ -120,7 +120,7 @@ def test_demo_seed_twice_keeps_one_demo_and_prints_a_key_and_logins_that_work(cl
     assert session.scalar(select(Chain.name)) == DEMO_CHAIN
     kinds = session.scalars(select(Organisation.kind)).all()
     assert sorted(kinds) == ["brand", "dealer", "dealer", "dealer", "factory", "factory"]
-    assert session.scalar(select(func.count()).select_from(Customer)) == 1
+    assert session.scalar(select(func.count()).select_from(Customer)) == 5
     # The key printed last works; the one before it is revoked, not left live.
     old, new = (re.search(r"API key:\s+(\S+)", out.output).group(1) for out in (first, second))
     assert chain_for_api_key(session, old) is None
@@ -242,6 +242,8 @@ BAD_ARGUMENTS = [
     ["groups", "export", "--since", "yesterday"],
     ["groups", "export", "--format", "xml"],
     ["groups", "export", "--output", NOWHERE],
+    ["groups", "sweep-attachments", "--older-than-hours", "0"],
+    ["groups", "sweep-attachments", "--older-than-hours", "soon"],
     ["demo", "seed", "extra"],
     ["demo", "serve", "--port", "nope"],
     ["demo", "serve", "--port", "70000"],

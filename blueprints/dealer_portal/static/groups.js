@@ -1,6 +1,7 @@
-// The delivery group's page, live: new messages are added as they come (server-sent events,
-// or polling where a stream cannot be kept open), the reader's place is marked read while
-// the page is visible, and the compose form sends without leaving the page. Without this
+// A delivery group's messages, live, on the portal's group page and on the customer's link:
+// new messages are added as they come (server-sent events, or polling where a stream cannot
+// be kept open), the reader's place is marked read while the page is visible (where the page
+// keeps read marks), and the compose form sends without leaving the page. Without this
 // script the page still lists the messages and its form posts and redirects.
 (function () {
   "use strict";
@@ -31,6 +32,7 @@
   }
 
   function markRead() {
+    if (!list.dataset.read) return;
     if (document.visibilityState !== "visible" || !last || last === readUpTo) return;
     var body = new FormData();
     body.append("csrf_token", list.dataset.csrf);
@@ -44,6 +46,11 @@
     var url = list.dataset.poll + "?after=" + encodeURIComponent(last);
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
+        // Gone or never there (a customer's link revoked, say): the page itself says why.
+        if (response.status === 404 || response.status === 410) {
+          window.location.reload();
+          return new Promise(function () {});
+        }
         if (!response.ok) throw new Error(response.status);
         return response.json();
       })
@@ -86,6 +93,7 @@
     errors.forEach(function (text) {
       var span = document.createElement("span");
       span.className = "field-error";
+      span.setAttribute("role", "alert");
       span.textContent = text;
       label.appendChild(span);
     });
@@ -107,6 +115,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = form.querySelector("textarea");
+      var file = form.querySelector("input[type=file]");
       var button = form.querySelector("button[type=submit]");
       button.disabled = true;
       fetch(form.action, {
@@ -125,11 +134,17 @@
           if (answer.status === 201) {
             answer.body.items.forEach(add);
             text.value = "";
+            if (file) file.value = "";
             form.elements.client_message_id.value = answer.body.next_client_message_id;
             showErrors(form, text, []);
-          } else if (answer.status === 422) {
-            showErrors(form, text, answer.body.errors);
-            text.focus();
+            if (file) showErrors(form, file, []);
+          } else if (answer.status === 422 || answer.status === 413) {
+            // Each field's reasons at the field; a form that expired says so at the text.
+            var fields = answer.body.fields || { text: answer.body.errors, file: [] };
+            if (!fields.text.length && !fields.file.length) fields.text = answer.body.errors;
+            showErrors(form, text, fields.text);
+            if (file) showErrors(form, file, fields.file);
+            (fields.file.length && file ? file : text).focus();
           } else {
             form.submit();
           }

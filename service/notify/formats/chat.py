@@ -50,6 +50,8 @@ class ChatFormat:
     prefix: Callable[[str, str], str]  # (HH:MM, escaped who) -> start of a message's first line
     body: Callable[[str, list[str]], dict]  # (title, lines) -> the JSON body
     measure: Callable[[dict], int]  # the exact quantity the tool's limit applies to
+    # (escaped name, url) -> an attachment's line: a link in the tool's markdown
+    link: Callable[[str, str], str] = lambda name, url: f"{name}: {url}"
 
 
 # --- coalescing and splitting ------------------------------------------------------------------
@@ -62,7 +64,13 @@ _Entry = list[list[str]]
 def _entry(fmt: ChatFormat, message: OutgoingMessage, local: ZoneInfo) -> _Entry:
     hhmm = message.created_at.astimezone(local).strftime("%H:%M")
     sender = escape(name(who(message)), fmt.escape_char)
-    lines = [[fmt.escape_char(char) for char in line] for line in clean(message.text).split("\n")]
+    text = clean(message.text)
+    lines = [[fmt.escape_char(char) for char in line] for line in text.split("\n")] if text else []
+    # A photo or file goes as a link to the portal's download, which asks for a sign-in.
+    for attachment in (message.payload or {}).get("attachments", []):
+        label = escape(name(str(attachment.get("name", ""))), fmt.escape_char)
+        lines.append([fmt.link(label, clean(str(attachment.get("url", ""))))])
+    lines = lines or [[]]
     lines[0].insert(0, fmt.prefix(hhmm, sender))
     return lines
 

@@ -41,6 +41,7 @@ FORMAT = ChatFormat(
     escape_char=robot_markdown_char,
     prefix=lambda hhmm, who: f"{hhmm} **{who}**: ",
     body=_body,
+    link=lambda name, url: f"[{name}]({url})",
     measure=lambda body: len(dumps(body)),
 )
 

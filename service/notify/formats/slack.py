@@ -37,6 +37,7 @@ FORMAT = ChatFormat(
     escape_char=_char,
     prefix=lambda hhmm, who: f"`{hhmm}` *{who}*: ",
     body=_body,
+    link=lambda name, url: f"<{url}|{name}>",
     measure=lambda body: utf16_len(body["blocks"][0]["text"]["text"]),
 )
 

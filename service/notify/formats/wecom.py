@@ -33,6 +33,7 @@ FORMAT = ChatFormat(
     escape_char=robot_markdown_char,
     prefix=lambda hhmm, who: f'<font color="comment">{hhmm}</font> **{who}**: ',
     body=_body,
+    link=lambda name, url: f"[{name}]({url})",
     measure=lambda body: utf8_len(body["markdown"]["content"]),
 )
 

@@ -570,6 +570,7 @@ def test_the_chain_settings_are_read_with_their_defaults(tenant):
         "timezone": "Asia/Shanghai",
         "language": "zh-CN",
         "quiet_hours": {"start": "22:00", "end": "08:00"},
+        "business_hours": {"start": "09:00", "end": "21:00"},
         "broadcast_quota": None,
         "created_at": chain_settings(tenant)["created_at"],
     }
@@ -582,6 +583,7 @@ def test_the_chain_settings_are_changed(tenant):
         "timezone": "Europe/Berlin",
         "language": "en",
         "quiet_hours": {"start": "21:30", "end": "07:15"},
+        "business_hours": {"start": "10:00", "end": "22:30"},
         "broadcast_quota": 4,
     }
     changed = body(tenant.patch(f"{API}/chain", json=changes))
@@ -591,6 +593,7 @@ def test_the_chain_settings_are_changed(tenant):
         "timezone": "Europe/Berlin",
         "language": "en",
         "quiet_hours": {"start": "21:30", "end": "07:15"},
+        "business_hours": {"start": "10:00", "end": "22:30"},
         "broadcast_quota": 4,
     }
     assert chain_settings(tenant) == changed
@@ -629,6 +632,11 @@ BAD_SETTINGS = [
     ({"quiet_hours": {"start": "22:00"}}, {"quiet_hours.end"}),
     ({"quiet_hours": "22:00-08:00"}, {"quiet_hours"}),
     ({"quiet_hours": {"start": "22:00", "end": "08:00", "days": 5}}, {"quiet_hours.days"}),
+    # Business hours are one stretch of a day: they end after they start.
+    ({"business_hours": {"start": "21:00", "end": "09:00"}}, {"business_hours"}),
+    ({"business_hours": {"start": "09:00", "end": "09:00"}}, {"business_hours"}),
+    ({"business_hours": None}, {"business_hours"}),
+    ({"business_hours": {"start": "9:00", "end": "21:00"}}, {"business_hours.start"}),
     ({"broadcast_quota": -1}, {"broadcast_quota"}),
     ({"broadcast_quota": 1001}, {"broadcast_quota"}),
     ({"broadcast_quota": "lots"}, {"broadcast_quota"}),

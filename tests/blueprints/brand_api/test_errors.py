@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -58,6 +59,12 @@ VALID_BODIES = {
         "dealer_id": w.dealer_id,
         "reference": "SO-100",
         "items": [{"factory_id": w.factory_id, "description": "Cabinet", "quantity": 2}],
+    },
+    ("PATCH", f"{API}/orders/<uuid:order_id>"): lambda w: {
+        "installation_at": (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    },
+    ("PATCH", f"{API}/work-items/<uuid:work_item_id>"): lambda w: {
+        "promised_at": (datetime.now(UTC) + timedelta(days=20)).isoformat()
     },
     ("POST", f"{API}/work-items/<uuid:work_item_id>/progress"): lambda w: {
         "milestone": "quality_checked",

@@ -46,10 +46,12 @@ PROBE_BODIES: dict[tuple[str, str], dict | Callable[[ChainWorld], dict] | None] 
     ("POST", f"{API}/groups/<uuid:group_id>/members"): lambda b: {"member_id": b.factory_member_id},
     ("POST", f"{API}/groups/<uuid:group_id>/messages"): {"text": "Hi", "sender": "customer"},
     ("POST", f"{API}/work-items/<uuid:work_item_id>/progress"): {"milestone": "completed"},
+    ("PATCH", f"{API}/work-items/<uuid:work_item_id>"): {"promised_at": None, "reason": "x"},
     ("POST", f"{API}/groups/<uuid:group_id>/channels"): {"type": "webhook", "url": LOOPBACK_URL},
     ("PATCH", f"{API}/channels/<uuid:channel_id>"): {"state": "paused", "name": "Taken over"},
     ("POST", f"{API}/channels/<uuid:channel_id>/deliveries/<uuid:delivery_id>:retry"): None,
     ("POST", f"{API}/customers/<uuid:customer_id>/links"): {"days": 30},
+    ("PATCH", f"{API}/orders/<uuid:order_id>"): {"installation_at": None},
 }
 BODYLESS = {"GET", "HEAD", "DELETE"}
 

@@ -3,6 +3,9 @@ derived from their items and a timeline of every change."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import func, select
 
@@ -333,3 +336,49 @@ def test_an_order_placed_for_a_customer_with_a_group_reuses_it(tenant, shop):
     assert [g["id"] for g in body(tenant.get(f"{API}/groups"))["items"]] == [first["group_id"]]
     add_member(tenant, shop.dealer_id, "designer")  # joins groups made later, not this one
     assert len(shop.group(first["group_id"])["seats"]) == 4  # customer, owner, designer, installer
+
+
+def test_an_installation_appointment_is_kept_in_utc_and_shown_on_the_order(tenant, shop):
+    order = body(shop.place(shop.customer()["id"], "SO-1", two_items(shop)), 201)
+    url = f"{API}/orders/{order['id']}"
+    soon = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    local = soon.astimezone(ZoneInfo("Asia/Shanghai")).isoformat()
+
+    booked = body(tenant.patch(url, json={"installation_at": local}))
+    assert datetime.fromisoformat(booked["installation_at"]) == soon
+    assert booked["id"] == order["id"] and len(booked["items"]) == 2
+    listed = orders(tenant)
+    assert datetime.fromisoformat(listed[0]["installation_at"]) == soon
+    assert body(tenant.patch(url, json={}))["installation_at"] == booked["installation_at"]
+    assert body(tenant.patch(url, json={"installation_at": None}))["installation_at"] is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2027-03-10T09:00:00",  # no offset: whose nine o'clock?
+        "next Tuesday",
+        "2027-02-30T09:00:00+08:00",
+        "9999-12-31T23:59:59-14:00",  # year 10000 in UTC
+        "2000-01-01T09:00:00+08:00",  # before the order was placed
+        "2999-01-01T09:00:00+08:00",  # more than two years ahead
+        17,
+    ],
+)
+def test_an_implausible_installation_date_is_refused_naming_the_field(
+    tenant, shop, connection, value
+):
+    order = body(shop.place(shop.customer()["id"], "SO-1", two_items(shop)), 201)
+    before = database_snapshot(connection)
+    response = tenant.patch(f"{API}/orders/{order['id']}", json={"installation_at": value})
+    assert bad_fields(response) == {"installation_at"}
+    assert database_snapshot(connection) == before
+
+
+def test_another_chains_order_cannot_be_booked(tenant, other_tenant, shop):
+    order = body(shop.place(shop.customer()["id"], "SO-1", two_items(shop)), 201)
+    response = other_tenant.patch(
+        f"{API}/orders/{order['id']}", json={"installation_at": "2027-03-10T09:00:00+08:00"}
+    )
+    assert_error(response, 404, "not_found")
+    assert body(tenant.get(f"{API}/orders/{order['id']}"))["installation_at"] is None

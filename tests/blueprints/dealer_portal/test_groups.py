@@ -15,16 +15,23 @@ from sqlalchemy import select
 
 from blueprints.dealer_portal.groups import HEARTBEAT, LIFETIME
 from service.chain.members import add_member
+from service.db import utcnow
 from service.groups.messages import post_message, post_system_message
 from service.groups.models import GroupMember, GroupRead, Message
 from service.groups.templates import create_template
 from service.portal.access import Reader
-from service.portal.groups import mark_read, unread_counts
+from service.portal.attention import attention
+from service.portal.groups import mark_read
 from tests.service.customers import chain_world
 
 acme, rival = chain_world.acme, chain_world.rival
 
 INSTALL_REPLY = "安装师傅会在24小时内联系您"
+
+
+def waiting(session, reader: Reader) -> list:
+    """The reader's groups with customer messages they have not read, oldest waiting first."""
+    return attention(session, reader, utcnow()).waiting.rows
 
 
 @pytest.fixture
@@ -291,18 +298,18 @@ def test_opening_the_page_marks_the_customers_messages_read(client, acme, group)
     first, *_ = customer_says(acme, group, "你好")
     customer_says(acme, group, "请问几点到")
 
-    [unread] = unread_counts(acme.session, reader)
-    assert (unread.group_id, unread.count, unread.oldest_at) == (group.id, 2, first.created_at)
+    [unread] = waiting(acme.session, reader)
+    assert (unread.group_id, unread.count, unread.since) == (group.id, 2, first.created_at)
 
     sign_in(client, acme.owner)
     client.get(f"/portal/groups/{group.id}")
     acme.session.expire_all()
-    assert unread_counts(acme.session, reader) == []
+    assert waiting(acme.session, reader) == []
 
     customer_says(acme, group, "还在吗")
-    assert [u.count for u in unread_counts(acme.session, reader)] == [1]
+    assert [u.count for u in waiting(acme.session, reader)] == [1]
     # Another member's marks are their own.
-    assert [u.count for u in unread_counts(acme.session, Reader.of(acme.designer))] == [3]
+    assert [u.count for u in waiting(acme.session, Reader.of(acme.designer))] == [3]
 
 
 def test_a_read_mark_never_moves_back(client, acme, group):
@@ -322,7 +329,7 @@ def test_a_read_mark_never_moves_back(client, acme, group):
     acme.session.expire_all()
     mark = acme.session.scalar(select(GroupRead).where(GroupRead.member_id == acme.owner.id))
     assert mark.message_id == newer.id
-    assert unread_counts(acme.session, reader) == []
+    assert waiting(acme.session, reader) == []
 
 
 def _events(stream: bytes) -> list[dict]:

@@ -12,9 +12,10 @@ from playwright.sync_api import expect
 
 from service.chain.chains import issue_api_key
 from service.chain.members import hash_password
+from service.db import utcnow
 from service.groups.templates import create_template
 from service.portal.access import Reader
-from service.portal.groups import unread_counts
+from service.portal.attention import attention
 from tests.service.customers.chain_world import build_chain_world
 
 PASSWORD = "correct horse"
@@ -71,7 +72,7 @@ def test_a_message_posted_through_the_api_appears_in_the_open_page(page, live_se
     expect(messages.locator(".message-system").last).to_contain_text("安装师傅会在24小时内联系您")
     assert page.evaluate("window.notReloaded") is True
     committed.expire_all()
-    assert unread_counts(committed, Reader.of(world.owner)) == []
+    assert attention(committed, Reader.of(world.owner), utcnow()).waiting.total == 0
     committed.rollback()  # on SQLite, a transaction of this session would hold the write lock
 
     box = page.get_by_label("输入消息")

@@ -11,10 +11,14 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from service.attachments.attachments import attach
+from service.attachments.checks import check_upload
+from service.attachments.files import FileStore
 from service.chain.chains import create_chain
 from service.chain.members import add_member
 from service.customers.links import create_link
 from service.groups.models import Message
+from tests.attachment_files import photo
 from tests.service.customers.chain_world import build_chain_world
 
 PASSWORD = "correct horse"
@@ -24,7 +28,7 @@ PASSWORD = "correct horse"
 NOT_IDS = {"code", "token", "filename"}
 # What each kind of id in a path names.
 KINDS = ("customer_id", "order_id", "group_id", "member_id", "message_id", "link_id",
-         "work_item_id")  # fmt: skip
+         "work_item_id", "attachment_id")  # fmt: skip
 # Answers that open nothing: 404 (no such thing, as for any id) or a redirect to sign in.
 REFUSED = {404}
 
@@ -35,7 +39,7 @@ def _csrf(response) -> str:
 
 
 @pytest.fixture
-def worlds(session):
+def worlds(session, tmp_path):
     """Acme's dealer Bund Home with a customer, an order, its group and a link; the reader is
     the administrator of Acme's other dealer; a second chain with the same kinds of things."""
     acme = build_chain_world(session, "Acme Home")
@@ -50,6 +54,7 @@ def worlds(session):
         "message_id": _first_message(session, group.id),
         "link_id": link.id,
         "work_item_id": order.items[0].id,
+        "attachment_id": _photo_in(session, group, tmp_path),
     }
     reader = add_member(
         session, chain_id=acme.id, organisation_id=acme.other_dealer.id, name="Huang Wei",
@@ -66,10 +71,21 @@ def worlds(session):
         "message_id": _first_message(session, rival_group.id),
         "link_id": create_link(session, chain_id=rival.id, customer_id=rival_customer.id)[0].id,
         "work_item_id": rival_order.items[0].id,
+        "attachment_id": _photo_in(session, rival_group, tmp_path),
     }
     create_chain(session, name="Nobody's")  # a chain with nothing in it, for good measure
     session.commit()
     return reader, theirs, elsewhere
+
+
+def _photo_in(session, group, root):
+    """A photo in the group's first message (its file under `root`)."""
+    message = session.get(Message, _first_message(session, group.id))
+    checked = check_upload(photo(), "photo.jpg", "image/jpeg")
+    return attach(
+        session, FileStore(root), message=message, checked=checked,
+        uploaded_by_member_id=None, link=lambda id_: f"/portal/attachments/{id_}",
+    ).id  # fmt: skip
 
 
 def _first_message(session, group_id):
@@ -114,4 +130,6 @@ def test_every_portal_route_with_an_id_answers_404_to_another_dealers_and_chains
         "/portal/customers/<uuid:customer_id>",
         "/portal/orders/<uuid:order_id>",
         "/portal/team/<uuid:member_id>/remove",
+        "/portal/attachments/<uuid:attachment_id>",
+        "/c/<token>/attachments/<uuid:attachment_id>/thumbnail",
     } <= walked_rules

@@ -1,5 +1,5 @@
 """The members' pages in a real browser: sign in by mobile, the Team page, a set-password link
-opened on a phone; and screenshots of each page in both languages (SHOTS=dir to keep them)."""
+opened on a phone; screenshots of each page in both languages (PORTAL_SHOTS=dir keeps them)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _seed(session):
 
 
 def _shoot(page, name: str) -> None:
-    shots = os.environ.get("SHOTS")
+    shots = os.environ.get("PORTAL_SHOTS")
     if shots:
         Path(shots).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=f"{shots}/{name}.png", full_page=True)

@@ -4,14 +4,17 @@ and changes, and that nothing of another dealer can be opened or found."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_datetime
-from sqlalchemy import select
+from babel.dates import format_date, format_datetime
+from sqlalchemy import func, select
 
 from service.customers.models import AuditEntry, Customer
 from service.groups.groups import add_group_member, group_of_customer
+from service.orders.promises import change_promise
+from service.progress.models import TimelineEntry
 from tests.blueprints.dealer_portal.pages_world import PASSWORD, build_world
 from tests.blueprints.dealer_portal.test_portal import _csrf
 
@@ -47,7 +50,7 @@ def _names(page: str) -> list[str]:
 def test_an_admin_lists_the_whole_dealer_and_only_it(client, world):
     page = _as(client, ADMIN).get("/portal/customers").text
     assert _names(page) == ["Chen Jing", "Zhang San"]  # newest first
-    assert "+8613912345678" in page  # their own dealer's: whole
+    assert "139 1234 5678" in page  # their own dealer's: whole, as the Team page writes it
     assert "Zhao Lei" not in page
 
 
@@ -162,7 +165,7 @@ def test_a_mobile_that_is_no_number_is_refused_under_its_field(client, world):
 def test_the_customer_page_shows_mobile_orders_group_and_link(client, world, session):
     zhang = world.customers["zhang"]
     page = _as(client, ADMIN).get(f"/portal/customers/{zhang.id}").text
-    assert 'href="tel:+8613912345678"' in page
+    assert '<a href="tel:+8613912345678">139 1234 5678</a>' in page
     assert "sofa" in page and "vip" in page
     assert f'href="/portal/orders/{world.orders["SO-1"].id}">SO-1</a>' in page
     group = group_of_customer(session, zhang.id)
@@ -280,6 +283,33 @@ def test_the_order_page_draws_each_items_timeline(client, world):
     assert '<span class="late">Late</span>' in frame
     cushions = page.split('<section class="work-item"')[2]
     assert '<span class="late">Late</span>' not in cushions
+
+
+def test_the_order_page_shows_each_items_promise_and_its_changes(client, world, session):
+    order = world.orders["SO-1"]
+    _frame, cushions = order.items
+    promised, own = order.created_at + timedelta(days=30), order.created_at + timedelta(days=40)
+    change_promise(session, chain_id=order.chain_id, order_id=order.id, promised_at=promised,
+                   reason="")  # fmt: skip
+    change_promise(session, chain_id=order.chain_id, order_id=order.id, work_item_id=cushions.id,
+                   promised_at=own, reason="fabric from Italy")  # fmt: skip
+    session.commit()
+    page = _as(client, ADMIN).get(f"/portal/orders/{order.id}").text
+    shanghai = ZoneInfo("Asia/Shanghai")
+    order_day, own_day = (format_date(d.astimezone(shanghai), locale="en") for d in (promised, own))
+    facts, frame_part, cushions_part = page.split('<section class="work-item"')
+    assert f"<dd>{order_day}</dd>" in facts
+    assert order_day in frame_part and "(the order's)" in frame_part
+    assert own_day in cushions_part and "(the order's)" not in cushions_part
+    assert page.count('<g class="promise">') == 2
+    assert "fabric from Italy" in cushions_part and f"Promised by {own_day}" in cushions_part
+    marks = cushions_part.count('<circle class="mark"') + cushions_part.count('"late-mark"')
+    reports = session.scalar(
+        select(func.count()).where(
+            TimelineEntry.work_item_id == cushions.id, TimelineEntry.kind == "milestone"
+        )
+    )
+    assert marks == reports  # the promise's change is in the table, not a report's mark
 
 
 def test_times_are_shown_in_the_chains_time_zone(client, world):

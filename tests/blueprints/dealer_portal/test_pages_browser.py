@@ -26,7 +26,7 @@ def test_a_dealer_finds_a_customer_and_reads_an_orders_timeline(page, live_serve
 
     results.get_by_role("link", name="Zhang San").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Zhang San")
-    expect(page.get_by_role("link", name="+8613912345678")).to_have_attribute(
+    expect(page.get_by_role("link", name="139 1234 5678")).to_have_attribute(
         "href", "tel:+8613912345678"
     )
     page.get_by_role("link", name="SO-1").click()

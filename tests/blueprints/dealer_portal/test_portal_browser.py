@@ -1,6 +1,8 @@
 """The portal in a real browser (its language Simplified Chinese), against a live server and
 committed data."""
 
+import os
+
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -51,13 +53,35 @@ def test_a_dealer_signs_in_and_sees_only_the_directory_it_may(page, live_server,
     page.get_by_role("button", name="登录").click()
 
     expect(page).to_have_url(f"{live_server}/portal/directory")
-    table = page.locator("table")
+    table = page.locator("ul.directory")
     expect(table).to_contain_text("Li Na")
     expect(table).to_contain_text("Ma Lin")
     expect(table).to_contain_text("133****5651")
     expect(table).to_contain_text("Foshan Works")
     expect(table).not_to_contain_text("Huang Wei")
     expect(table).not_to_contain_text("Tianhe")
+    expect(page.get_by_role("link", name="致电 Li Na")).to_have_attribute(
+        "href", "tel:+8613812345601"
+    )
+
+    # Searched by a number as people type it; a masked number by what it shows, only.
+    search = page.get_by_label("姓名、企业、角色或手机号")
+    search.fill("+86 138 1234 5601")
+    search.press("Enter")
+    expect(table.locator("li")).to_have_count(1)
+    expect(table).to_contain_text("Li Na")
+    search = page.get_by_label("姓名、企业、角色或手机号")
+    search.fill("13312345651")
+    page.get_by_role("button", name="搜索").click()
+    expect(table).to_contain_text("没有与")
+    expect(table).not_to_contain_text("Ma Lin")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/portal/directory?q=Foshan")
+    expect(table).to_contain_text("Guo Hua")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    if os.environ.get("PORTAL_SHOTS"):
+        page.screenshot(path=os.path.join(os.environ["PORTAL_SHOTS"], "directory-zh-390.png"))
+    page.goto(f"{live_server}/portal/directory")
 
     page.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(f"{live_server}/portal/login")

@@ -67,3 +67,12 @@ def test_an_order_placed_just_now_still_has_a_width_of_time():
     t = draw(start=START, now=START, events=[])
     assert t.end > t.start
     assert t.now_x == svg.LEFT
+
+
+def test_the_promised_date_is_drawn_and_widens_the_picture_like_an_eta():
+    t = draw(start=START, now=START + 5 * DAY, events=[], eta=START + 8 * DAY,
+             promise=START + 10 * DAY)  # fmt: skip
+    assert t.end == START + 10 * DAY
+    assert t.promise_x == svg.WIDTH - svg.RIGHT
+    assert t.eta_x == round(svg.LEFT + PLOT * 0.8, 1)
+    assert draw(start=START, now=START + DAY, events=[]).promise_x is None

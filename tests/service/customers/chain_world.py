@@ -23,6 +23,7 @@ from service.chain.models import Chain, Member, Organisation
 from service.chain.organisations import add_organisation
 from service.customers.customers import add_customer
 from service.customers.models import Customer
+from service.groups.groups import ensure_delivery_group
 from service.groups.models import DeliveryGroup
 from service.models import metadata
 from service.orders.models import Order
@@ -187,6 +188,20 @@ def racing(engine: Engine):
         session.commit()
     yield world
     delete_chain(engine, world.id)
+
+
+def new_customers_group(session: Session, world: ChainWorld) -> DeliveryGroup:
+    """A new customer of the world's dealer, Wang Fang, and their delivery group."""
+    customer, _ = add_customer(
+        session,
+        chain_id=world.id,
+        name="Wang Fang",
+        mobile="13912345678",
+        dealer_id=world.dealer.id,
+        owner_member_id=world.owner.id,
+    )
+    group, _ = ensure_delivery_group(session, customer)
+    return group
 
 
 def delete_chain(engine: Engine, chain_id) -> None:

@@ -13,7 +13,6 @@ from service.chain.directory_groups import ensure_path
 from service.chain.members import add_member
 from service.chain.organisations import update_organisation
 from service.chain.visibility import add_rule
-from service.customers.customers import add_customer
 from service.db import get_in_chain
 from service.errors import Conflict, Invalid, NotFound
 from service.groups.groups import (
@@ -28,7 +27,7 @@ from service.groups.groups import (
 from service.groups.messages import list_messages, post_message
 from service.groups.models import DeliveryGroup, GroupMember, Message
 from service.groups.templates import create_template
-from tests.service.customers.chain_world import race
+from tests.service.customers.chain_world import new_customers_group, race
 
 
 def template(world, **values):
@@ -448,15 +447,7 @@ def test_a_template_without_the_lock_makes_renamable_groups(acme):
 def test_two_sessions_adding_for_the_last_seat_seat_exactly_one(engine, racing):
     with Session(engine, expire_on_commit=False) as setup:
         template(replace(racing, session=setup), member_roles=["owner"], member_cap=3)
-        customer, _ = add_customer(
-            setup,
-            chain_id=racing.id,
-            name="Wang Fang",
-            mobile="13912345678",
-            dealer_id=racing.dealer.id,
-            owner_member_id=racing.owner.id,
-        )
-        group, _ = ensure_delivery_group(setup, customer)  # the customer and the owner
+        group = new_customers_group(setup, racing)  # the customer and the owner
         setup.commit()
     assert group.member_count == 2
 

@@ -9,15 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.customers.customers import add_customer
 from service.errors import Invalid
-from service.groups.groups import ensure_delivery_group
 from service.groups.messages import MAX_TEXT, list_messages, post_message, post_system_message
-from service.groups.models import Message
+from service.groups.models import DeliveryGroup, Message
 from service.groups.templates import create_template
 from service.notify.models import OutboxEvent
 from service.pagination import encode_cursor
-from tests.service.customers.chain_world import race
+from tests.service.customers.chain_world import new_customers_group, race
 
 INSTALL_REPLY = "Our installer will call you within 24 h"
 
@@ -282,15 +280,7 @@ def test_two_sessions_posting_one_client_message_id_store_one_message(engine, ra
     with Session(engine, expire_on_commit=False) as setup:
         world = replace(racing, session=setup)
         template(world, auto_replies=[{"keyword": "install", "reply": INSTALL_REPLY}])
-        customer, _ = add_customer(
-            setup,
-            chain_id=racing.id,
-            name="Wang Fang",
-            mobile="13912345678",
-            dealer_id=racing.dealer.id,
-            owner_member_id=racing.owner.id,
-        )
-        group, _ = ensure_delivery_group(setup, customer)
+        group = new_customers_group(setup, racing)
         setup.commit()
 
     def posting(session):
@@ -319,6 +309,49 @@ def test_two_sessions_posting_one_client_message_id_store_one_message(engine, ra
         rows = check.scalars(select(OutboxEvent.id).where(OutboxEvent.chain_id == racing.id)).all()
     assert texts == ["welcome", "text", "auto_reply"]
     assert (len(waiting), rows) == (3, [])  # each message its own outbox entry, once
+
+
+# --- The customer's first and latest message ---
+
+
+def ends(world, group) -> tuple:
+    world.session.refresh(group)
+    return group.first_customer_message_id, group.last_customer_message_id
+
+
+def test_the_group_keeps_the_customers_first_and_latest_message(acme, group):
+    assert ends(acme, group) == (None, None)
+    [first], _ = post(acme, group, "Hello")
+    post(acme, group, "On our way", sender="member", sender_member_id=acme.owner.id)
+    assert ends(acme, group) == (first.id, first.id)
+
+    [latest], _ = post(acme, group, "When will it come?", client_message_id="phone-7")
+    post(acme, group, "When will it come?", client_message_id="phone-7")  # the same again
+    post_system_message(acme.session, group=group, kind="notice", text="Shipped")
+    assert ends(acme, group) == (first.id, latest.id)
+
+
+def test_two_customer_messages_at_once_keep_both_ends(engine, racing):
+    with Session(engine, expire_on_commit=False) as setup:
+        group = new_customers_group(setup, racing)
+        setup.commit()
+
+    def posting(session):
+        [message], _ = post_message(session, group=group, text="Anyone?", sender="customer")
+        return message.id
+
+    with Session(engine) as first, Session(engine) as second:
+        earlier = posting(first)  # holds the group's row until it commits
+        later = race(engine, first, second, posting)
+
+    with Session(engine) as check:
+        stored = check.get(DeliveryGroup, group.id)
+        # The second read the group before the first committed: what it wrote is the
+        # row's as it was when its lock was granted, not its own stale copy.
+        assert (stored.first_customer_message_id, stored.last_customer_message_id) == (
+            earlier,
+            later,
+        )
 
 
 # --- Lists ---

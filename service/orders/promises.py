@@ -1,0 +1,94 @@
+"""The date promised to the customer: for the whole order, or for one work item of its own.
+
+An item's promise is its own when it has one, else its order's (`promise_of`). Each change is a
+timeline entry of kind "promise" with its reason, at the milestone the order or item was then
+at, so that the timeline tells when the customer was promised what. Placing an order with a
+promise needs no reason; changing or withdrawing one does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from service.db import as_utc, get_in_chain, utcnow
+from service.errors import Invalid
+from service.orders.models import Order, WorkItem
+from service.progress.models import TimelineEntry
+
+# Further ahead than this is a typing mistake (as for an installation appointment).
+PROMISE_AHEAD = timedelta(days=2 * 366)
+MAX_REASON = 1000
+
+
+def promise_of(item: WorkItem, order: Order) -> datetime | None:
+    """The date promised for this item: its own, else its order's."""
+    return item.promised_at if item.promised_at is not None else order.promised_at
+
+
+def plausible_promise(
+    moment: datetime, *, placed_at: datetime, now: datetime, field: str = "promised_at"
+) -> datetime:
+    """`moment` in UTC, if it can be a promise: with an offset, not before the order was
+    placed, at most two years ahead."""
+    if moment.tzinfo is None:
+        raise Invalid.field(field, "Needs a time zone offset.")
+    at = as_utc(moment)
+    if at is None:
+        raise Invalid.field(field, "Out of range.")
+    if at < placed_at:
+        raise Invalid.field(field, "Before the order was placed.")
+    if at > now + PROMISE_AHEAD:
+        raise Invalid.field(field, "More than two years ahead.")
+    return at
+
+
+def change_promise(
+    session: Session,
+    *,
+    chain_id: uuid.UUID,
+    order_id: uuid.UUID,
+    work_item_id: uuid.UUID | None = None,
+    promised_at: datetime | None,
+    reason: str,
+    actor: str = "api",
+    now: datetime | None = None,
+) -> TimelineEntry | None:
+    """Promise `promised_at` (None: withdraw the promise) for the order, or for one of its
+    work items alone, and keep the change with its reason in the timeline. The same date
+    again changes nothing (None is returned). A change needs a reason; a first promise not."""
+    now = now or utcnow()
+    # The order's row, locked: a milestone reported meanwhile waits, so the entry records
+    # the milestone the change was made at.
+    session.get(Order, order_id, with_for_update=True)
+    order = get_in_chain(session, Order, chain_id, order_id)
+    target: Order | WorkItem = order
+    if work_item_id is not None:
+        target = get_in_chain(session, WorkItem, chain_id, work_item_id, field="work_item_id")
+        if target.order_id != order.id:
+            raise Invalid.field("work_item_id", "Not a work item of this order.")
+    if promised_at is not None:
+        promised_at = plausible_promise(promised_at, placed_at=order.created_at, now=now)
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        raise Invalid.field("reason", f"At most {MAX_REASON} characters.")
+    if promised_at == target.promised_at:
+        return None
+    if target.promised_at is not None and not reason:
+        raise Invalid.field("reason", "Say why the promise changes: the customer will ask.")
+    target.promised_at = promised_at
+    entry = TimelineEntry(
+        chain_id=chain_id,
+        order_id=order.id,
+        work_item_id=work_item_id,
+        kind="promise",
+        milestone=target.milestone,
+        actor=actor,
+        occurred_at=now,
+        note=reason,
+        promised_at=promised_at,
+    )
+    session.add(entry)
+    session.flush()
+    return entry

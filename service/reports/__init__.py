@@ -1,0 +1,1 @@
+"""What the brand reads of its chain: figures over orders and groups, and their definitions."""
