@@ -13,7 +13,7 @@ from service.db import get_in_chain
 from service.groups.groups import group_of_customer
 from service.orders import orders as service
 from service.orders.models import Order, WorkItem
-from service.orders.promises import change_promise, promise_of
+from service.orders.promises import change_promise, own_promise
 from service.progress.recording import record_progress
 
 blp = Blueprint(
@@ -23,8 +23,9 @@ blp = Blueprint(
 )
 
 
-def item_out(item: WorkItem, order: Order) -> dict:
-    return {**columns_of(item), "promise": promise_of(item, order)}
+def item_out(item: WorkItem) -> dict:
+    # `promised_at`: its own promise; `promise`: the one that holds (its own, else its order's).
+    return {**columns_of(item), "promised_at": own_promise(item), "promise": item.promised_at}
 
 
 def order_out(order: Order) -> dict:
@@ -33,7 +34,7 @@ def order_out(order: Order) -> dict:
     return {
         **columns,
         "group_id": group.id if group else None,
-        "items": [item_out(item, order) for item in order.items],
+        "items": [item_out(item) for item in order.items],
         "timeline": service.timeline(db(), order.id),
     }
 
@@ -125,7 +126,7 @@ def patch_work_item(data, work_item_id: uuid.UUID):
             promised_at=data["promised_at"],
             reason=data["reason"],
         )
-    return item_out(item, order)
+    return item_out(item)
 
 
 @blp.route("/work-items/<uuid:work_item_id>/progress", methods=["POST"])
@@ -145,6 +146,6 @@ def post_progress(data, work_item_id: uuid.UUID):
     order = get_in_chain(db(), Order, g.chain_id, item.order_id)
     return {
         "moved": progress.moved,
-        "work_item": item_out(item, order),
+        "work_item": item_out(item),
         "order_milestone": order.milestone,
     }

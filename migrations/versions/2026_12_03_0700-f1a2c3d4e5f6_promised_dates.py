@@ -5,7 +5,9 @@ Revises: e8d1f3b5a708
 Create Date: 2026-12-03 07:00:00
 
 An order, and a work item of its own, may carry the date promised to the customer; each change
-is a timeline entry of kind "promise" with its reason. Existing entries are milestones.
+is a timeline entry of kind "promise" with its reason. Existing entries are milestones. A work
+item keeps the promise that holds for it (its own, else its order's) with whether it is its
+own, so that the items late against their promise are one range of an index.
 """
 
 from collections.abc import Sequence
@@ -23,6 +25,11 @@ def upgrade() -> None:
     for table in ("orders", "work_items"):
         with op.batch_alter_table(table, recreate="never") as batch_op:
             batch_op.add_column(sa.Column("promised_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("work_items", recreate="never") as batch_op:
+        batch_op.add_column(
+            sa.Column("promise_own", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.create_index("ix_work_items_promised_at", "work_items", ["chain_id", "promised_at"])
     with op.batch_alter_table("timeline_entries", recreate="never") as batch_op:
         batch_op.add_column(
             sa.Column("kind", sa.String(16), nullable=False, server_default="milestone")
@@ -34,6 +41,9 @@ def downgrade() -> None:
     with op.batch_alter_table("timeline_entries", recreate="never") as batch_op:
         batch_op.drop_column("promised_at")
         batch_op.drop_column("kind")
+    op.drop_index("ix_work_items_promised_at", table_name="work_items")
+    with op.batch_alter_table("work_items", recreate="never") as batch_op:
+        batch_op.drop_column("promise_own")
     for table in ("work_items", "orders"):
         with op.batch_alter_table(table, recreate="never") as batch_op:
             batch_op.drop_column("promised_at")

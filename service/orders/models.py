@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,7 +46,7 @@ class Order(Base):
     # When the installer is expected at the customer's; None until an appointment is made.
     installation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The date promised to the customer for the whole order; its items' unless they have
-    # their own (service.orders.promises.promise_of); changes are kept in the timeline.
+    # their own (service.orders.promises); changes are kept in the timeline.
     promised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     items: Mapped[list[WorkItem]] = relationship(order_by="WorkItem.position")
@@ -69,6 +70,8 @@ class WorkItem(Base):
         Index("ix_work_items_factory_id", "chain_id", "factory_id", "order_id"),
         # The items late or about to be (service.portal.attention): a range of ETAs.
         Index("ix_work_items_eta", "chain_id", "eta"),
+        # And late against the promise: a range of promised dates.
+        Index("ix_work_items_promised_at", "chain_id", "promised_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -83,6 +86,9 @@ class WorkItem(Base):
     # When the current milestone was reached (as reported), for ordering late reports.
     milestone_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Promised for this item alone; None: the order's promise holds.
+    # The promise that holds for this item: its own (`promise_own`), else a copy of its
+    # order's, kept equal by service.orders.promises; one column, so that lateness against
+    # it is one index range.
     promised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promise_own: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

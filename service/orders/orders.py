@@ -135,7 +135,8 @@ def place_order(
                 factory_reference=item.factory_reference,
                 milestone=FIRST,
                 milestone_at=now,
-                promised_at=promises[position],
+                promised_at=promises[position] or promises[None],
+                promise_own=promises[position] is not None,
             )
         )
     session.add(

@@ -1,6 +1,8 @@
 """The date promised to the customer: for the whole order, or for one work item of its own.
 
-An item's promise is its own when it has one, else its order's (`promise_of`). Each change is a
+An item's promise is its own when it has one, else its order's. The item keeps the one that
+holds in `promised_at` (a copy of its order's unless `promise_own`), so that what is late
+against its promise is a range of one index; this module keeps the copies equal. Each change is a
 timeline entry of kind "promise" with its reason, at the milestone the order or item was then
 at, so that the timeline tells when the customer was promised what. Placing an order with a
 promise needs no reason; changing or withdrawing one does."""
@@ -10,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.db import as_utc, get_in_chain, utcnow
@@ -22,9 +25,9 @@ PROMISE_AHEAD = timedelta(days=2 * 366)
 MAX_REASON = 1000
 
 
-def promise_of(item: WorkItem, order: Order) -> datetime | None:
-    """The date promised for this item: its own, else its order's."""
-    return item.promised_at if item.promised_at is not None else order.promised_at
+def own_promise(item: WorkItem) -> datetime | None:
+    """The date promised for this item alone; None when its order's holds."""
+    return item.promised_at if item.promise_own else None
 
 
 def plausible_promise(
@@ -73,11 +76,22 @@ def change_promise(
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise Invalid.field("reason", f"At most {MAX_REASON} characters.")
-    if promised_at == target.promised_at:
+    before = order.promised_at if target is order else own_promise(target)
+    if promised_at == before:
         return None
-    if target.promised_at is not None and not reason:
+    if before is not None and not reason:
         raise Invalid.field("reason", "Say why the promise changes: the customer will ask.")
-    target.promised_at = promised_at
+    if target is order:
+        order.promised_at = promised_at
+        session.execute(
+            update(WorkItem)
+            .where(WorkItem.order_id == order.id, WorkItem.promise_own.is_(False))
+            .values(promised_at=promised_at)
+            .execution_options(synchronize_session="fetch")
+        )
+    else:
+        target.promise_own = promised_at is not None
+        target.promised_at = promised_at if promised_at is not None else order.promised_at
     entry = TimelineEntry(
         chain_id=chain_id,
         order_id=order.id,

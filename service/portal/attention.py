@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from service.chain.chains import get_chain
 from service.customers.models import Customer
 from service.groups.models import DeliveryGroup, GroupRead, Message
+from service.orders.lateness import due, is_late
 from service.orders.models import Order, WorkItem
 from service.portal.access import Reader, groups_visible, orders_visible
-from service.portal.orders import due, is_late
 from service.progress.milestones import RANK
 
 CAP = 50
@@ -46,8 +46,9 @@ class DueItem:
     description: str
     quantity: int
     milestone: str
-    eta: datetime
-    late: bool  # False: not yet, but within service.portal.orders.SOON
+    eta: datetime | None
+    promise: datetime | None
+    late: bool  # False: not yet, but within service.orders.lateness.SOON
     order_id: uuid.UUID
     reference: str
     customer: str
@@ -284,8 +285,12 @@ def _unread_counts(
 
 
 def _due_rows(session: Session, reader: Reader, now: datetime, mine: bool) -> list[DueItem]:
-    """The most overdue first, then those due soonest."""
-    stmt = _due(reader, now, mine).order_by(WorkItem.eta, WorkItem.id).limit(CAP)
+    """The most overdue first, then those due soonest, by the earlier of their two dates."""
+    eta, promise = WorkItem.eta, WorkItem.promised_at
+    earlier = case(
+        (eta.is_(None), promise), (promise.is_(None) | (eta < promise), eta), else_=promise
+    )
+    stmt = _due(reader, now, mine).order_by(earlier, WorkItem.id).limit(CAP)
     rows = session.execute(stmt).all()
     return [
         DueItem(
@@ -294,6 +299,7 @@ def _due_rows(session: Session, reader: Reader, now: datetime, mine: bool) -> li
             quantity=item.quantity,
             milestone=item.milestone,
             eta=item.eta,
+            promise=item.promised_at,
             late=is_late(item, now),
             order_id=item.order_id,
             reference=reference,

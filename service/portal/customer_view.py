@@ -17,10 +17,9 @@ from service.customers.models import Customer
 from service.db import utcnow
 from service.groups.groups import group_of_customer
 from service.groups.models import DeliveryGroup, Message
+from service.orders.lateness import is_late
 from service.orders.models import Order, WorkItem
-from service.orders.promises import promise_of
 from service.portal.groups import Line, lines_of
-from service.portal.orders import is_late
 from service.progress.milestones import RANK
 
 MESSAGES_SHOWN = 50
@@ -65,7 +64,6 @@ def customer_view(session: Session, customer: Customer, *, now: datetime | None 
         .order_by(WorkItem.order_id, WorkItem.position)
     ).all()
     by_order: dict = {}
-    order_of = {order.id: order for order in orders}
     for item in items:
         by_order.setdefault(item.order_id, []).append(
             ItemProgress(
@@ -74,7 +72,7 @@ def customer_view(session: Session, customer: Customer, *, now: datetime | None 
                 RANK[item.milestone] + 1,
                 item.eta,
                 is_late(item, now),
-                promise_of(item, order_of[item.order_id]),
+                item.promised_at,
             )
         )
     group = group_of_customer(session, customer.id)

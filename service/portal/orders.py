@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from service.chain.models import Organisation
@@ -15,42 +15,13 @@ from service.customers.models import Customer
 from service.db import utcnow
 from service.errors import DomainError, Invalid
 from service.groups.groups import group_of_customer
+from service.orders.lateness import is_late, late
 from service.orders.models import Order, WorkItem
 from service.orders.orders import set_installation, timeline
-from service.orders.promises import promise_of
 from service.pagination import Page, paginate
 from service.portal.access import Reader, get_visible, may_write, orders_visible
 from service.progress.milestones import RANK
 from service.progress.models import TimelineEntry
-
-LAST = "completed"
-# "About to be late": the ETA falls within this much from now.
-SOON = timedelta(hours=24)
-# Past these an item is with the customer: what remains (fitting it) is not the factory's.
-WITH_THE_CUSTOMER = ("delivered", "installed", "completed")
-
-
-def late(now: datetime) -> ColumnElement[bool]:
-    """A work item is late when its ETA (the latest the factory gave) has passed and it is not
-    completed yet. An item without an ETA is never late by this measure: nobody promised a
-    date for it."""
-    return WorkItem.eta.is_not(None) & (WorkItem.eta < now) & (WorkItem.milestone != LAST)
-
-
-def is_late(item: WorkItem, now: datetime) -> bool:
-    """The same as `late`, for an item already loaded."""
-    return item.eta is not None and item.eta < now and item.milestone != LAST
-
-
-def due(now: datetime) -> ColumnElement[bool]:
-    """The work items to chase: late (see `late`), or about to be: not yet with the customer
-    and their ETA within `SOON` from now. The one place this rule is written."""
-    soon = (
-        (WorkItem.eta >= now)
-        & (WorkItem.eta < now + SOON)
-        & WorkItem.milestone.not_in(WITH_THE_CUSTOMER)
-    )
-    return WorkItem.eta.is_not(None) & (late(now) | soon)
 
 
 def list_orders(
@@ -147,7 +118,7 @@ def order_page(
             factory=factories[item.factory_id],
             events=[e for e in entries if e.work_item_id == item.id],
             late=is_late(item, now),
-            promise=promise_of(item, order),
+            promise=item.promised_at,
         )
         for item in order.items
     ]

@@ -85,6 +85,18 @@ def test_a_promise_changes_with_its_reason_kept_in_the_timeline(tenant, shop):
     assert all(i["promise"] is None for i in withdrawn["items"])
 
 
+def test_an_items_own_promise_stands_when_its_orders_changes(tenant, shop):
+    order = shop.order(shop.customer()["id"], "SO-1", two_items(shop))
+    url, item = f"{API}/orders/{order['id']}", order["items"][1]
+    tenant.patch(url, json={"promised_at": _local(_day(10))})
+    tenant.patch(f"{API}/work-items/{item['id']}", json={"promised_at": _local(_day(20))})
+    moved = body(tenant.patch(url, json={"promised_at": _local(_day(12)), "reason": "later"}))
+    first, second = moved["items"]
+    assert datetime.fromisoformat(first["promise"]) == _day(12)  # follows its order's
+    assert datetime.fromisoformat(second["promise"]) == _day(20)  # keeps its own
+    assert datetime.fromisoformat(second["promised_at"]) == _day(20)
+
+
 @pytest.mark.parametrize(
     "value",
     [

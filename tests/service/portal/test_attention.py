@@ -13,6 +13,7 @@ from service.chain.chains import update_chain
 from service.errors import Invalid
 from service.groups.messages import post_message
 from service.orders.orders import set_installation
+from service.orders.promises import change_promise
 from service.portal import attention as attention_module
 from service.portal.access import Reader
 from service.portal.attention import attention, attention_count
@@ -119,6 +120,44 @@ def test_work_items_late_or_due_within_a_day_and_not_yet_delivered(acme, served)
     panels.milestone = "completed"
     acme.session.flush()
     assert attention(acme.session, Reader.of(acme.owner), NOW).due.total == 1
+
+
+def test_work_items_late_or_due_against_their_promise_until_delivered(acme, served):
+    order, _ = served["Wang Fang"]
+    panels, frame = order.items
+    other, _ = served["Liu Yang"]
+    with time_machine.travel(NOW - timedelta(days=10), tick=False):
+        change_promise(
+            acme.session,
+            chain_id=acme.id,
+            order_id=order.id,
+            promised_at=NOW - timedelta(days=1),
+            reason="",
+        )
+        change_promise(
+            acme.session,
+            chain_id=acme.id,
+            order_id=order.id,
+            work_item_id=frame.id,
+            promised_at=NOW + timedelta(days=5),
+            reason="",
+        )
+        change_promise(acme.session, chain_id=acme.id, order_id=other.id,
+                       promised_at=NOW + timedelta(hours=6), reason="")  # fmt: skip
+    frame.eta = NOW + timedelta(days=3)  # its own promise still ahead: not a worry yet
+    acme.session.flush()
+
+    due = attention(acme.session, Reader.of(acme.admin), NOW).due
+    rows = [(d.item_id, d.late, d.promise) for d in due.rows]
+    assert rows[0] == (panels.id, True, NOW - timedelta(days=1))  # the order's promise, passed
+    assert {r[0] for r in rows[1:]} == {i.id for i in other.items}
+    assert not any(r[1] for r in rows[1:])  # due within the day
+    # Delivered keeps the promise: no longer late against it (no ETA has passed).
+    panels.milestone = "delivered"
+    acme.session.flush()
+    assert panels.id not in {
+        d.item_id for d in attention(acme.session, Reader.of(acme.admin), NOW).due.rows
+    }
 
 
 @pytest.mark.parametrize(
