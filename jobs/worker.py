@@ -1,6 +1,7 @@
 """The worker `flask --app wsgi worker` runs: RQ's SimpleWorker (jobs run in the worker's
 own process: no fork per job, which caps RQ's default worker at ~150 jobs a second), with
-RQ's scheduler for pushes that fall due later, and the sweeper on a timer beside them.
+RQ's scheduler for pushes that fall due later, and the sweeper on a timer beside them (which
+also keeps the reports' rollups up, jobs.reports).
 
 Redis going away (a restart, a failover) stops nothing: RQ itself waits for Redis only
 while it waits for a job; anywhere else in its loop (the bookkeeping after a job, the
@@ -20,6 +21,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker, worker_registration
 from rq.scheduler import RQScheduler
+
+from jobs.reports import roll_up_stages
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +219,7 @@ class PipelineWorker(SimpleWorker):
                 ttl_ms = max(int(self.sweep_interval * 1000) - 100, 100)
                 if self.pipeline.redis.client.set(lock_key, self.name, nx=True, px=ttl_ms):
                     self.pipeline.sweep()
+                    roll_up_stages(self.pipeline.db)
             except REDIS_ERRORS as error:
                 # One line: while Redis is away this comes every tick.
                 log.warning("Sweep failed (%r); trying again in %ss", error, self.sweep_interval)

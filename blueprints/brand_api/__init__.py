@@ -84,6 +84,7 @@ def init_brand_api(app: Flask) -> None:
         members,
         orders,
         organisations,
+        reports,
         visibility_rules,
     )
 
@@ -137,6 +138,7 @@ def init_brand_api(app: Flask) -> None:
         channels,
         chain_settings,
         broadcasts,
+        reports,
     ):
         # The blueprints are module-level objects: a second app in one process (a test's live
         # server) registers them again, and Flask refuses new hooks on them by then.

@@ -29,7 +29,17 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("promise_own", sa.Boolean(), nullable=False, server_default=sa.false())
         )
-    op.create_index("ix_work_items_promised_at", "work_items", ["chain_id", "promised_at"])
+    # The promises of items not yet with the customer (delivered or later).
+    open_items = sa.text(
+        "milestone IN ('received', 'designed', 'in_production', 'quality_checked', 'shipped')"
+    )
+    op.create_index(
+        "ix_work_items_open_promise",
+        "work_items",
+        ["chain_id", "promised_at"],
+        sqlite_where=open_items,
+        postgresql_where=open_items,
+    )
     with op.batch_alter_table("timeline_entries", recreate="never") as batch_op:
         batch_op.add_column(
             sa.Column("kind", sa.String(16), nullable=False, server_default="milestone")
@@ -41,7 +51,7 @@ def downgrade() -> None:
     with op.batch_alter_table("timeline_entries", recreate="never") as batch_op:
         batch_op.drop_column("promised_at")
         batch_op.drop_column("kind")
-    op.drop_index("ix_work_items_promised_at", table_name="work_items")
+    op.drop_index("ix_work_items_open_promise", table_name="work_items")
     with op.batch_alter_table("work_items", recreate="never") as batch_op:
         batch_op.drop_column("promise_own")
     for table in ("work_items", "orders"):

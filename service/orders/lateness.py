@@ -11,16 +11,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, bindparam
 
 from service.orders.models import WorkItem
+from service.progress.milestones import BEFORE_THE_CUSTOMER, WITH_THE_CUSTOMER
 
 LAST = "completed"
-# From these on an item is with the customer: a promise reached them is kept, and what remains
-# (fitting it) is not the factory's.
-WITH_THE_CUSTOMER = ("delivered", "installed", "completed")
 # "About to be late": its ETA or its promise falls within this much from now.
 SOON = timedelta(hours=24)
+
+
+def before_the_customer() -> ColumnElement[bool]:
+    """Not yet with the customer; written out as ix_work_items_open_promise's condition is
+    (values, not parameters), so that the planner may use that index."""
+    return WorkItem.milestone.in_(
+        bindparam(None, BEFORE_THE_CUSTOMER, expanding=True, literal_execute=True)
+    )
 
 
 def _late_eta(now: datetime) -> ColumnElement[bool]:
@@ -28,11 +34,7 @@ def _late_eta(now: datetime) -> ColumnElement[bool]:
 
 
 def late_promise(now: datetime) -> ColumnElement[bool]:
-    return (
-        WorkItem.promised_at.is_not(None)
-        & (WorkItem.promised_at < now)
-        & WorkItem.milestone.not_in(WITH_THE_CUSTOMER)
-    )
+    return WorkItem.promised_at.is_not(None) & (WorkItem.promised_at < now) & before_the_customer()
 
 
 def late(now: datetime) -> ColumnElement[bool]:
@@ -57,9 +59,8 @@ def is_late_against_promise(item: WorkItem, now: datetime) -> bool:
 def due(now: datetime) -> ColumnElement[bool]:
     """The work items to chase: late, or about to be: not yet with the customer and their ETA
     or their promise within `SOON` from now."""
-    not_there = WorkItem.milestone.not_in(WITH_THE_CUSTOMER)
     soon = (
         (WorkItem.eta >= now) & (WorkItem.eta < now + SOON)
         | (WorkItem.promised_at >= now) & (WorkItem.promised_at < now + SOON)
-    ) & not_there
+    ) & before_the_customer()
     return late(now) | soon

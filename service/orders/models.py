@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, UTCDateTime, new_id, utcnow
-from service.progress.milestones import MILESTONE_IN
+from service.progress.milestones import BEFORE_THE_CUSTOMER_IN, MILESTONE_IN
 
 
 class Order(Base):
@@ -70,8 +70,15 @@ class WorkItem(Base):
         Index("ix_work_items_factory_id", "chain_id", "factory_id", "order_id"),
         # The items late or about to be (service.portal.attention): a range of ETAs.
         Index("ix_work_items_eta", "chain_id", "eta"),
-        # And late against the promise: a range of promised dates.
-        Index("ix_work_items_promised_at", "chain_id", "promised_at"),
+        # And late against the promise: a range of the promises of items not yet with the
+        # customer (service.orders.lateness), not of every item ever delivered.
+        Index(
+            "ix_work_items_open_promise",
+            "chain_id",
+            "promised_at",
+            sqlite_where=text(BEFORE_THE_CUSTOMER_IN),
+            postgresql_where=text(BEFORE_THE_CUSTOMER_IN),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

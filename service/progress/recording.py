@@ -31,7 +31,7 @@ from service.groups.messages import MAX_TEXT
 from service.groups.models import DeliveryGroup, Message
 from service.orders.models import Order, WorkItem
 from service.progress.dates import implausible
-from service.progress.milestones import RANK, order_milestone
+from service.progress.milestones import RANK, WITH_THE_CUSTOMER, order_milestone
 from service.progress.writing import apply
 from service.system_texts import milestone_name, say
 
@@ -66,6 +66,8 @@ class LockedItem:
     factory_reference: str | None
     description: str
     milestone: str
+    milestone_at: datetime
+    promised_at: datetime | None
     created_at: datetime
 
 
@@ -73,6 +75,7 @@ class LockedItem:
 class LockedOrder:
     id: uuid.UUID
     chain_id: uuid.UUID
+    dealer_id: uuid.UUID
     reference: str
     milestone: str
     group_id: uuid.UUID | None  # the customer's delivery group
@@ -96,6 +99,7 @@ class Plan:
     items: dict[uuid.UUID, dict] = field(default_factory=dict)
     orders: dict[uuid.UUID, dict] = field(default_factory=dict)
     messages: list[dict] = field(default_factory=list)  # each its own outbox entry
+    spans: list[dict] = field(default_factory=list)  # the stages the moves ended
 
 
 @functools.cache
@@ -108,6 +112,7 @@ def _lock_orders(which: ColumnElement[bool]):
         select(
             Order.id,
             Order.chain_id,
+            Order.dealer_id,
             Order.reference,
             Order.milestone,
             DeliveryGroup.id.label("group_id"),
@@ -117,6 +122,8 @@ def _lock_orders(which: ColumnElement[bool]):
             WorkItem.factory_reference,
             WorkItem.description,
             WorkItem.milestone.label("item_milestone"),
+            WorkItem.milestone_at.label("item_milestone_at"),
+            WorkItem.promised_at.label("item_promised_at"),
             WorkItem.created_at.label("item_created_at"),
         )
         .join(WorkItem, WorkItem.order_id == Order.id)
@@ -144,7 +151,13 @@ def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> L
         orders.setdefault(
             row.id,
             LockedOrder(
-                row.id, row.chain_id, row.reference, row.milestone, row.group_id, row.language
+                row.id,
+                row.chain_id,
+                row.dealer_id,
+                row.reference,
+                row.milestone,
+                row.group_id,
+                row.language,
             ),
         )
         items[row.item_id] = LockedItem(
@@ -154,6 +167,8 @@ def lock_work_items(session: Session, which: ColumnElement[bool], **params) -> L
             row.factory_reference,
             row.description,
             row.item_milestone,
+            row.item_milestone_at,
+            row.item_promised_at,
             row.item_created_at,
         )
     return Locked(orders, items)
@@ -185,6 +200,7 @@ def judge(
     _check_dates(locked, reports, now, field_name)
     plan = Plan()
     milestones = {item.id: item.milestone for item in locked.items.values()}
+    reached_at = {item.id: item.milestone_at for item in locked.items.values()}
     order_milestones = {order.id: order.milestone for order in locked.orders.values()}
     items_of = defaultdict(list)
     for item in locked.items.values():
@@ -204,7 +220,13 @@ def judge(
             plan.steps.append(Step(item.id, report.milestone, False, False, None))
             continue
 
+        plan.spans.append(
+            _span(
+                order, item, milestones[item.id], reached_at[item.id], report.milestone, occurred_at
+            )
+        )
         milestones[item.id] = report.milestone
+        reached_at[item.id] = occurred_at
         changes = plan.items.setdefault(item.id, {"_id": item.id, "_eta": None})
         changes.update(_milestone=report.milestone, _milestone_at=occurred_at)
         changes["_eta"] = report.eta or changes["_eta"]
@@ -249,6 +271,39 @@ def _entry(order, item_id, milestone, actor, occurred_at, report, *, late=False)
         "note": report.note if report else "",
         "eta": report.eta if report else None,
         "late": late,
+        # Every column, defaults too: PostgreSQL's claimed write builds rows from these alone.
+        "kind": "milestone",
+        "promised_at": None,
+    }
+
+
+def _span(
+    order: LockedOrder,
+    item: LockedItem,
+    left: str,
+    left_at: datetime,
+    reached: str,
+    reached_at: datetime,
+) -> dict:
+    # A report may say it happened before the last one did (a factory's clock, a late
+    # batch): the stage then took no time, not a negative one.
+    seconds = max(0, int((reached_at - left_at).total_seconds()))
+    brought = RANK[left] < RANK[WITH_THE_CUSTOMER[0]] <= RANK[reached]
+    return {
+        "id": new_id(),
+        "chain_id": order.chain_id,
+        "factory_id": item.factory_id,
+        "dealer_id": order.dealer_id,
+        "work_item_id": item.id,
+        "from_milestone": left,
+        "to_milestone": reached,
+        "started_at": min(left_at, reached_at),
+        "ended_at": reached_at,
+        "seconds": seconds,
+        "promise_kept": (
+            reached_at <= item.promised_at if brought and item.promised_at is not None else None
+        ),
+        "rolled": False,
     }
 
 

@@ -26,13 +26,14 @@ from service.db import UTCDateTime, utcnow
 from service.groups.models import Message
 from service.notify.outbox import announce
 from service.orders.models import Order, WorkItem
-from service.progress.models import TimelineEntry
+from service.progress.models import StageSpan, TimelineEntry
 
 if TYPE_CHECKING:
     from service.progress.recording import Plan
 
 _TIMELINE_INSERT = insert(TimelineEntry.__table__)
 _MESSAGE_INSERT = insert(Message.__table__)
+_SPAN_INSERT = insert(StageSpan.__table__)
 _ITEM_UPDATE = (
     update(WorkItem.__table__)
     .where(WorkItem.id == bindparam("_id"))
@@ -102,6 +103,10 @@ WITH plan AS (
     INSERT INTO messages
     SELECT * FROM jsonb_populate_recordset(NULL::messages, (SELECT rows -> 'messages' FROM plan))
     WHERE EXISTS (SELECT FROM claim)
+), spans AS (
+    INSERT INTO stage_spans
+    SELECT * FROM jsonb_populate_recordset(NULL::stage_spans, (SELECT rows -> 'spans' FROM plan))
+    WHERE EXISTS (SELECT FROM claim)
 )
 SELECT id FROM claim
 """)
@@ -118,6 +123,8 @@ def apply(session: Session, plan: Plan) -> None:
         connection.execute(_ORDER_UPDATE, list(plan.orders.values()))
     if plan.messages:
         connection.execute(_MESSAGE_INSERT, plan.messages)
+    if plan.spans:
+        connection.execute(_SPAN_INSERT, plan.spans)
     _written(session, plan)
 
 
@@ -145,6 +152,7 @@ def apply_claimed(session: Session, plan: Plan, claim: dict) -> bool:
             for o in plan.orders.values()
         ],
         "messages": [{**m, "flagged": False, "created_at": now} for m in plan.messages],
+        "spans": plan.spans,
     }  # fmt: skip
     plan_json = json.dumps(rows, default=_json_value, separators=(",", ":"))
     if session.connection().scalar(_CLAIMED_WRITE, {"plan": plan_json}) is None:

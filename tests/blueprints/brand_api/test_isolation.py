@@ -142,6 +142,22 @@ def test_no_read_with_one_chains_key_shows_another_chains_data(app, acme, rival)
         f"{API}/groups": [{"dealer_id": rival.dealer_id}, {"member_id": rival.factory_member_id}],
         f"{API}/groups/<uuid:group_id>/messages": [{"since": welcome["cursor"]}],
         f"{API}/groups/<uuid:group_id>/messages/export": [{"format": "csv"}],
+        f"{API}/reports/delivery": [
+            {"format": "csv"},
+            {"format": "csv", "table": "factories"},
+            {"factory_id": rival.factory_id},
+            {"dealer_id": rival.dealer_id},
+        ],
+        f"{API}/reports/delivery/work-items": [
+            *({"figure": figure} for figure in ("missed", "late_events")),
+            {
+                "figure": "stage",
+                "factory_id": rival.factory_id,
+                "from_milestone": "received",
+                "to_milestone": "designed",
+            },
+            {"figure": "late_now", "format": "csv"},
+        ],
     }
     seen_text = ""
     for rule in api_rules(app):
@@ -439,6 +455,16 @@ REFERENCES = [
         "dealer_id",
         lambda a: a.dealer_id,
         lambda b, ref: (f"{API}/broadcasts", {"json": {"text": "Stolen", "dealer_id": ref}}),
+    ),
+    *(
+        Reference(
+            "GET", f"{API}/reports/{path}", name, foreign, _query(f"{API}/reports/{path}", name)
+        )
+        for path in ("delivery", "delivery/work-items")
+        for name, foreign in (
+            ("factory_id", lambda a: a.factory_id),
+            ("dealer_id", lambda a: a.dealer_id),
+        )
     ),
 ]
 # Collection writes that name nothing by id; test_writes_reusing_another_chains_names_... covers

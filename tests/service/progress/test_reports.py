@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.groups.models import Message
-from service.progress.models import TimelineEntry
+from service.progress.models import StageSpan, TimelineEntry
 from service.progress.reports import Event, earlier_answer, record_report
 from tests.service.customers.chain_world import build_chain_world, delete_chain, race
 
@@ -41,6 +41,24 @@ def test_a_delivery_is_claimed_by_its_first_entry_with_its_answer(acme):
     assert earlier_answer(acme.session, acme.factory.id, "msg_1") == answer
     # The same id from another factory is another delivery.
     assert earlier_answer(acme.session, acme.other_factory.id, "msg_1") is None
+
+
+def test_a_delivery_writes_the_stages_its_steps_ended_and_a_repeat_none(acme):
+    order, _ = acme.order(acme.customer())
+    panels, _ = order.items
+    steps = [
+        (str(panels.id), "designed"),
+        (str(panels.id), "shipped"),
+        (str(panels.id), "designed"),
+    ]
+    deliver(acme.session, acme.factory.id, "msg_1", *steps)
+    deliver(acme.session, acme.factory.id, "msg_1", *steps)
+    spans = acme.session.scalars(select(StageSpan).order_by(StageSpan.id)).all()
+    assert [(s.from_milestone, s.to_milestone, s.factory_id, s.dealer_id) for s in spans] == [
+        ("received", "designed", acme.factory.id, order.dealer_id),
+        ("designed", "shipped", acme.factory.id, order.dealer_id),
+    ]  # the late report ends no stage
+    assert all(s.seconds >= 0 and not s.rolled and s.promise_kept is None for s in spans)
 
 
 def test_a_repeated_webhook_id_writes_nothing_even_for_other_events(acme):

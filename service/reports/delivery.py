@@ -1,0 +1,370 @@
+"""The delivery report: how long each factory takes at each stage, and how often it keeps the
+date promised to the customer, over a period of days in the chain's time zone.
+
+Definitions (the API's description repeats them):
+
+- A **stage** is the time between two consecutive milestones a work item reached, named by
+  both (`designed` → `in_production`); its first starts when the item was ordered. A stage
+  belongs to the day it ended. Its **count**, **median**, **p90** and **max** are over the
+  stages that ended in the period: the median and p90 by nearest rank (the median of 4
+  durations is the 2nd), to within 1 % (service.reports.sketch), the max exact.
+- **Promised**: the work items brought to the customer (delivered, or further at once) in the
+  period while a promise held for them; **kept**: those of them that got there by the
+  promised date; the **on-time rate** is kept / promised (null when none was promised).
+- **Late now**: the factory's items not yet with the customer whose promise has passed.
+- **Late events**: the factory's reports received in the period for a milestone its item had
+  already passed (kept in the timeline, changing nothing).
+
+Over the whole chain, stages are read from the daily rollup (service.reports.rollup) and the
+spans it has yet to count; for one dealer (a small part of the chain), from its spans."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, Integer, case, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from service.chain.chains import get_chain
+from service.chain.models import Organisation
+from service.db import utcnow
+from service.errors import FieldErrors
+from service.orders.lateness import before_the_customer
+from service.orders.models import Order, WorkItem
+from service.progress.milestones import RANK
+from service.progress.models import StageSpan, TimelineEntry
+from service.reports.models import StageDay
+from service.reports.rollup import DayFigures
+from service.reports.sketch import quantile
+
+LONGEST_PERIOD = timedelta(days=366)
+DEFAULT_PERIOD = timedelta(days=30)
+# Days outside these are typing mistakes (and near the calendar's ends, arithmetic overflows).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days `start` to `end`, both included, in the chain's time zone; and as UTC bounds."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time(0), tzinfo=self.zone)
+
+    @property
+    def until(self) -> datetime:
+        # Midnight after the last day, built on the date: a day may be 23 or 25 hours long.
+        return datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=self.zone)
+
+
+def period_of(
+    session: Session, chain_id: uuid.UUID, start: date | None, end: date | None, now: datetime
+) -> Period:
+    """The period asked for, checked: `to` defaults to today, `from` to 29 days before it."""
+    zone = ZoneInfo(get_chain(session, chain_id).timezone)
+    errors = FieldErrors()
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            errors.add(name, f"Between {FIRST_DAY} and {LAST_DAY}.")
+    errors.raise_any()
+    end = end or now.astimezone(zone).date()
+    start = start or end - DEFAULT_PERIOD + timedelta(days=1)
+    if start > end:
+        errors.add("from", "After `to`.")
+    elif end - start >= LONGEST_PERIOD:
+        errors.add("from", "At most 366 days from `to`: ask for a year at a time.")
+    errors.raise_any()
+    return Period(start, end, zone)
+
+
+@dataclass(frozen=True)
+class StageFigures:
+    factory_id: uuid.UUID
+    from_milestone: str
+    to_milestone: str
+    count: int
+    median_seconds: int
+    p90_seconds: int
+    max_seconds: int
+
+
+@dataclass(frozen=True)
+class FactoryFigures:
+    factory_id: uuid.UUID
+    name: str
+    promised: int
+    kept: int
+    late_now: int
+    late_events: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.kept / self.promised if self.promised else None
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    period: Period
+    stages: list[StageFigures]
+    factories: list[FactoryFigures]
+
+
+def delivery_report(
+    session: Session,
+    chain_id: uuid.UUID,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    factory_id: uuid.UUID | None = None,
+    dealer_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    now = now or utcnow()
+    _check_organisations(session, chain_id, factory_id, dealer_id)
+    period = period_of(session, chain_id, start, end, now)
+    days = _stage_days(session, chain_id, period, factory_id, dealer_id)
+    stages = [
+        StageFigures(
+            factory, left, reached, figures.count,
+            round(quantile(figures.histogram, 0.5)), round(quantile(figures.histogram, 0.9)),
+            figures.seconds_max,
+        )
+        for (factory, left, reached), figures in days.items()
+    ]  # fmt: skip
+    late_now = _late_now(session, chain_id, now, factory_id, dealer_id)
+    late_events = _late_events(session, chain_id, period, factory_id, dealer_id)
+    promised: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
+    for (factory, _, _), figures in days.items():
+        promised[factory][0] += figures.promised
+        promised[factory][1] += figures.kept
+    ids = set(promised) | set(late_now) | set(late_events)
+    names = dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+        ).all()
+    )
+    factories = [
+        FactoryFigures(
+            factory, names[factory], promised[factory][0], promised[factory][1],
+            late_now.get(factory, 0), late_events.get(factory, 0),
+        )
+        for factory in ids
+    ]  # fmt: skip
+    factories.sort(key=lambda f: (f.name, str(f.factory_id)))
+    order = {f.factory_id: n for n, f in enumerate(factories)}
+    stages.sort(key=lambda s: (order[s.factory_id], RANK[s.from_milestone], RANK[s.to_milestone]))
+    return DeliveryReport(period, stages, factories)
+
+
+def _check_organisations(session, chain_id, factory_id, dealer_id) -> None:
+    errors = FieldErrors()
+    for field, id_, kind in (
+        ("factory_id", factory_id, "factory"),
+        ("dealer_id", dealer_id, "dealer"),
+    ):
+        if id_ is None:
+            continue
+        organisation = session.get(Organisation, id_)
+        if organisation is None or organisation.chain_id != chain_id:
+            errors.add(field, f"No such {kind} in this chain.")
+        elif organisation.kind != kind:
+            errors.add(field, f"Not a {kind}.")
+    errors.raise_any()
+
+
+def _stage_days(
+    session: Session,
+    chain_id: uuid.UUID,
+    period: Period,
+    factory_id: uuid.UUID | None,
+    dealer_id: uuid.UUID | None,
+) -> dict[tuple, DayFigures]:
+    spans = select(
+        StageSpan.factory_id,
+        StageSpan.from_milestone,
+        StageSpan.to_milestone,
+        literal(1, Integer).label("count"),
+        StageSpan.seconds.label("seconds_max"),
+        null().cast(JSON).label("histogram"),
+        case((StageSpan.promise_kept.is_not(None), 1), else_=0).label("promised"),
+        case((StageSpan.promise_kept, 1), else_=0).label("kept"),
+    ).where(
+        StageSpan.chain_id == chain_id,
+        StageSpan.ended_at >= period.since,
+        StageSpan.ended_at < period.until,
+    )
+    if factory_id is not None:
+        spans = spans.where(StageSpan.factory_id == factory_id)
+    if dealer_id is not None:
+        statement = spans.where(StageSpan.dealer_id == dealer_id)
+    else:
+        rolled = select(
+            StageDay.factory_id,
+            StageDay.from_milestone,
+            StageDay.to_milestone,
+            StageDay.count,
+            StageDay.seconds_max,
+            StageDay.histogram,
+            StageDay.promised,
+            StageDay.kept,
+        ).where(
+            StageDay.chain_id == chain_id,
+            StageDay.day >= period.start,
+            StageDay.day <= period.end,
+        )
+        if factory_id is not None:
+            rolled = rolled.where(StageDay.factory_id == factory_id)
+        # One statement: one snapshot, whatever a rollup commits meanwhile.
+        statement = union_all(rolled, spans.where(~StageSpan.rolled))
+    days: dict[tuple, DayFigures] = {}
+    for factory, left, reached, count, seconds_max, histogram, promised, kept in session.execute(
+        statement
+    ):
+        figures = days.setdefault((factory, left, reached), DayFigures())
+        if histogram is None:  # a span
+            figures.add_span(seconds_max, None if not promised else bool(kept))
+        else:
+            figures.add_day(count, seconds_max, histogram, promised, kept)
+    return days
+
+
+def _late_now(session, chain_id, now, factory_id, dealer_id) -> dict[uuid.UUID, int]:
+    stmt = (
+        select(WorkItem.factory_id, func.count())
+        .where(
+            WorkItem.chain_id == chain_id,
+            before_the_customer(),
+            WorkItem.promised_at < now,
+        )
+        .group_by(WorkItem.factory_id)
+    )
+    if factory_id is not None:
+        stmt = stmt.where(WorkItem.factory_id == factory_id)
+    if dealer_id is not None:
+        stmt = stmt.join(Order, Order.id == WorkItem.order_id).where(Order.dealer_id == dealer_id)
+    return dict(session.execute(stmt).all())
+
+
+def _late_events(session, chain_id, period, factory_id, dealer_id) -> dict[uuid.UUID, int]:
+    stmt = (
+        select(WorkItem.factory_id, func.count())
+        .select_from(TimelineEntry)
+        .join(WorkItem, WorkItem.id == TimelineEntry.work_item_id)
+        .where(
+            TimelineEntry.chain_id == chain_id,
+            # The bare column: what ix_timeline_entries_late is built on.
+            TimelineEntry.late,
+            TimelineEntry.created_at >= period.since,
+            TimelineEntry.created_at < period.until,
+        )
+        .group_by(WorkItem.factory_id)
+    )
+    if factory_id is not None:
+        stmt = stmt.where(WorkItem.factory_id == factory_id)
+    if dealer_id is not None:
+        stmt = stmt.join(Order, Order.id == WorkItem.order_id).where(Order.dealer_id == dealer_id)
+    return dict(session.execute(stmt).all())
+
+
+# The work items behind a figure of the report.
+BEHIND = ("stage", "missed", "late_now", "late_events")
+MAX_BEHIND = 1000
+
+
+@dataclass(frozen=True)
+class BehindItem:
+    work_item_id: uuid.UUID
+    order_id: uuid.UUID
+    reference: str
+    description: str
+    factory_id: uuid.UUID
+    dealer_id: uuid.UUID
+    milestone: str  # the milestone the figure is about: the stage's end, the item's, the report's
+    at: datetime | None  # when the stage ended, or the late report came
+    seconds: int | None  # the stage's duration
+    promised_at: datetime | None
+
+
+def behind(
+    session: Session,
+    chain_id: uuid.UUID,
+    figure: str,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    factory_id: uuid.UUID | None = None,
+    dealer_id: uuid.UUID | None = None,
+    from_milestone: str | None = None,
+    to_milestone: str | None = None,
+    limit: int = 100,
+    now: datetime | None = None,
+) -> tuple[int, list[BehindItem]]:
+    """The work items a figure of `delivery_report` counts, for the same filters: (how many,
+    the first `limit` of them). See `BEHIND` and the API's description for each figure."""
+    now = now or utcnow()
+    _check_organisations(session, chain_id, factory_id, dealer_id)
+    period = period_of(session, chain_id, start, end, now)
+    columns = (
+        WorkItem.id, WorkItem.order_id, Order.reference, WorkItem.description,
+        WorkItem.factory_id, Order.dealer_id,
+    )  # fmt: skip
+    if figure in ("stage", "missed"):
+        stmt = select(*columns, StageSpan.to_milestone, StageSpan.ended_at, StageSpan.seconds,
+                      WorkItem.promised_at)  # fmt: skip
+        stmt = stmt.select_from(StageSpan).join(WorkItem, WorkItem.id == StageSpan.work_item_id)
+        stmt = stmt.where(
+            StageSpan.chain_id == chain_id,
+            StageSpan.ended_at >= period.since,
+            StageSpan.ended_at < period.until,
+        )
+        if figure == "stage":
+            errors = FieldErrors()
+            for name, value in (("factory_id", factory_id), ("from_milestone", from_milestone),
+                                ("to_milestone", to_milestone)):  # fmt: skip
+                if value is None:
+                    errors.add(name, "Name the stage: factory_id, from_milestone, to_milestone.")
+            errors.raise_any()
+            stmt = stmt.where(
+                StageSpan.from_milestone == from_milestone, StageSpan.to_milestone == to_milestone
+            )
+            ordering = (StageSpan.seconds.desc(), StageSpan.id)
+        else:
+            stmt = stmt.where(StageSpan.promise_kept.is_(False))
+            ordering = (StageSpan.ended_at.desc(), StageSpan.id)
+        by_factory = StageSpan.factory_id
+    elif figure == "late_now":
+        stmt = select(*columns, WorkItem.milestone, null(), null(), WorkItem.promised_at).where(
+            WorkItem.chain_id == chain_id, before_the_customer(), WorkItem.promised_at < now
+        )
+        ordering = (WorkItem.promised_at, WorkItem.id)
+        by_factory = WorkItem.factory_id
+    else:  # late_events
+        stmt = select(*columns, TimelineEntry.milestone, TimelineEntry.created_at, null(),
+                      WorkItem.promised_at)  # fmt: skip
+        stmt = stmt.select_from(TimelineEntry).join(
+            WorkItem, WorkItem.id == TimelineEntry.work_item_id
+        )
+        stmt = stmt.where(
+            TimelineEntry.chain_id == chain_id,
+            TimelineEntry.late,
+            TimelineEntry.created_at >= period.since,
+            TimelineEntry.created_at < period.until,
+        )
+        ordering = (TimelineEntry.created_at.desc(), TimelineEntry.id)
+        by_factory = WorkItem.factory_id
+    stmt = stmt.join(Order, Order.id == WorkItem.order_id)
+    if factory_id is not None:
+        stmt = stmt.where(by_factory == factory_id)
+    if dealer_id is not None:
+        stmt = stmt.where(Order.dealer_id == dealer_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.execute(stmt.order_by(*ordering).limit(limit)).all()
+    return total, [BehindItem(*row) for row in rows]
