@@ -14,7 +14,15 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from blueprints import db, public_base_url
-from blueprints.dealer_portal import attachments, attention, groups, members, pages, sign_in
+from blueprints.dealer_portal import (
+    attachments,
+    attention,
+    groups,
+    members,
+    pages,
+    reports,
+    sign_in,
+)
 from blueprints.dealer_portal.error_pages import init_error_pages
 from blueprints.dealer_portal.forms import JoinForm
 from blueprints.dealer_portal.languages import init_languages
@@ -82,6 +90,7 @@ pages.register(bp)
 groups.register(bp)
 attention.register(bp)
 attachments.register(bp)
+reports.register(bp)
 
 
 # The admin's fields of the join form, by the names the domain gives them when it refuses one.

@@ -54,6 +54,12 @@ REASONS = {
     "You may read this group but not seat anyone in it.": _l(
         "You may read this group but not add anyone to it."
     ),
+    # A report's period
+    "Between {first} and {last}.": _l("Between %(first)s and %(last)s."),
+    "After `to`.": _l("After the last day."),
+    "At most 366 days before `to`: ask for a year at a time.": _l(
+        "At most 366 days: ask for a year at a time."
+    ),
     # Customers and their owners
     "Not a phone number.": _l("Not a phone number."),
     "Not a valid phone number.": _l("Not a valid phone number."),

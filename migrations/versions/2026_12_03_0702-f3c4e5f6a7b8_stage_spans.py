@@ -5,8 +5,8 @@ Revises: f2b3d4e5f6a7
 Create Date: 2026-12-03 07:02:00
 
 Each step that moves a work item now writes the stage it ended (stage_spans); a job rolls
-them up by day (stage_days). The stages of the history are filled in from the timeline: each
-item's milestone entries in order, the first stage starting when the item was created.
+them up by day and by month (stage_days). The stages of the history are filled in from the
+timeline: each item's milestone entries in order, the first starting when the item was made.
 """
 
 import uuid
@@ -51,6 +51,13 @@ def upgrade() -> None:
         "ix_stage_spans_dealer_id", "stage_spans", ["chain_id", "dealer_id", "ended_at"]
     )
     op.create_index(
+        "ix_stage_spans_missed",
+        "stage_spans",
+        ["chain_id", "ended_at"],
+        sqlite_where=sa.text("NOT promise_kept"),
+        postgresql_where=sa.text("NOT promise_kept"),
+    )
+    op.create_index(
         "ix_stage_spans_unrolled",
         "stage_spans",
         ["chain_id", "ended_at"],
@@ -60,6 +67,7 @@ def upgrade() -> None:
     op.create_table(
         "stage_days",
         sa.Column("chain_id", sa.Uuid(), sa.ForeignKey("chains.id"), primary_key=True),
+        sa.Column("grain", sa.String(5), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("factory_id", sa.Uuid(), sa.ForeignKey("organisations.id"), primary_key=True),
         sa.Column("from_milestone", sa.String(32), primary_key=True),

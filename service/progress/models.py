@@ -100,6 +100,14 @@ class StageSpan(Base):
             "ended_at",
         ),
         Index("ix_stage_spans_dealer_id", "chain_id", "dealer_id", "ended_at"),
+        # The promises missed in a period (the items behind that figure): few, one hopes.
+        Index(
+            "ix_stage_spans_missed",
+            "chain_id",
+            "ended_at",
+            sqlite_where=text("NOT promise_kept"),
+            postgresql_where=text("NOT promise_kept"),
+        ),
         # What the rollup has yet to count: few rows at any time.
         Index(
             "ix_stage_spans_unrolled",

@@ -1,6 +1,6 @@
-"""The delivery report's daily rollup: the stage spans each step writes
-(service.progress.models.StageSpan) counted into their day's row (StageDay), a batch at a
-time, by a job of the worker's timer (jobs.pipeline).
+"""The delivery report's rollup: the stage spans each step writes
+(service.progress.models.StageSpan) counted into their day's row and their month's
+(StageDay), a batch at a time, by a job of the worker's timer (jobs.reports).
 
 A span is counted once: marking it rolled and adding it to its day happen in one transaction,
 and rollups take turns (an advisory lock on PostgreSQL; SQLite has one writer). The report
@@ -83,8 +83,10 @@ def roll_up(session: Session, *, batch: int = BATCH) -> int:
     days: dict[tuple, DayFigures] = {}
     for span in spans:
         day = span.ended_at.astimezone(zones[span.chain_id]).date()
-        key = (span.chain_id, day, span.factory_id, span.from_milestone, span.to_milestone)
-        days.setdefault(key, DayFigures()).add_span(span.seconds, span.promise_kept)
+        stage = (span.factory_id, span.from_milestone, span.to_milestone)
+        for grain, start in (("day", day), ("month", day.replace(day=1))):
+            key = (span.chain_id, grain, start, *stage)
+            days.setdefault(key, DayFigures()).add_span(span.seconds, span.promise_kept)
     _merge(session, days)
     ids = [span.id for span in spans]
     for start in range(0, len(ids), 1000):
@@ -100,10 +102,10 @@ def roll_up(session: Session, *, batch: int = BATCH) -> int:
 def _merge(session: Session, days: dict[tuple, DayFigures]) -> None:
     """Add these figures to their days' rows, making the rows that are new."""
     chains = {key[0] for key in days}
-    dates: set[date] = {key[1] for key in days}
-    factories: set[uuid.UUID] = {key[2] for key in days}
+    dates: set[date] = {key[2] for key in days}
+    factories: set[uuid.UUID] = {key[3] for key in days}
     existing = {
-        (d.chain_id, d.day, d.factory_id, d.from_milestone, d.to_milestone): d
+        (d.chain_id, d.grain, d.day, d.factory_id, d.from_milestone, d.to_milestone): d
         for d in session.scalars(
             select(StageDay).where(
                 StageDay.chain_id.in_(chains),
@@ -115,8 +117,8 @@ def _merge(session: Session, days: dict[tuple, DayFigures]) -> None:
     for key, figures in days.items():
         row = existing.get(key)
         if row is None:
-            chain_id, day, factory_id, left, reached = key
-            row = StageDay(chain_id=chain_id, day=day, factory_id=factory_id,
+            chain_id, grain, day, factory_id, left, reached = key
+            row = StageDay(chain_id=chain_id, grain=grain, day=day, factory_id=factory_id,
                            from_milestone=left, to_milestone=reached, count=0, seconds_max=0,
                            histogram={}, promised=0, kept=0)  # fmt: skip
             session.add(row)

@@ -32,6 +32,7 @@ PAGES = [
     ("group", "/portal/groups/{group}", None, None),
     ("directory", "/portal/directory", "通讯录", "Shared directory"),
     ("team", "/portal/team", "团队", "Team"),
+    ("reports", "/portal/reports", "工厂交付情况", "How the factories deliver"),
 ]
 
 

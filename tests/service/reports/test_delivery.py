@@ -6,15 +6,18 @@ nothing."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.errors import Invalid
 from service.orders.promises import change_promise
 from service.progress.models import StageSpan
 from service.progress.recording import record_progress
-from service.reports.delivery import delivery_report
+from service.reports.delivery import Period, _next_month, delivery_report
 from service.reports.rollup import roll_up
 from tests.service.customers import chain_world
 
@@ -173,3 +176,29 @@ def test_a_dealer_named_as_a_factory_is_refused(acme):
     with pytest.raises(Invalid) as refused:
         delivery_report(acme.session, acme.id, factory_id=acme.dealer.id, now=NOW)
     assert set(refused.value.details["fields"]) == {"factory_id"}
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+@settings(deadline=None)
+@given(st.dates(date(2024, 1, 1), date(2028, 12, 31)), st.integers(0, 365))
+def test_whole_months_and_the_other_days_cover_each_day_of_a_period_once(start, length):
+    period = Period(start, start + timedelta(days=length), ZoneInfo("Asia/Shanghai"))
+    months = period.months()
+    if months is None:
+        covered = _days(period.start, period.end)
+    else:
+        first, last = months
+        month_days = _days(first, _next_month(last) - timedelta(days=1))
+        covered = (
+            _days(period.start, first - timedelta(days=1))
+            + month_days
+            + _days(_next_month(last), period.end)
+        )
+    assert covered == _days(period.start, period.end)
+    # Every month wholly within the period is read as a month.
+    for day in _days(period.start, period.end):
+        if day.day == 1 and _next_month(day) - timedelta(days=1) <= period.end:
+            assert months is not None and months[0] <= day <= months[1]
