@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from service.progress.milestones import MILESTONES
-from service.reports.delivery import BEHIND, MAX_BEHIND
+from service.reports.delivery_items import BEHIND, MAX_BEHIND
 
 FORMAT = fields.String(
     load_default="json",

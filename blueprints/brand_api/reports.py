@@ -9,7 +9,7 @@ from flask import Response, g
 from blueprints import db
 from blueprints.brand_api import report_schemas as schemas
 from blueprints.brand_api.blueprint import ApiBlueprint as Blueprint
-from service.reports import delivery
+from service.reports import delivery, delivery_items
 from service.spreadsheets import csv_lines
 
 blp = Blueprint(
@@ -93,7 +93,7 @@ def delivery_work_items(args):
     many it counts and `items` gives the first `limit`.
     """
     output = args.pop("format")
-    total, items = delivery.behind(db(), g.chain_id, **args)
+    total, items = delivery_items.behind(db(), g.chain_id, **args)
     if output == "csv":
         return as_csv(f"delivery-{args['figure']}", BEHIND_COLUMNS, (asdict(i) for i in items))
     return {"total": total, "items": items}

@@ -15,16 +15,16 @@ Definitions (the API's description repeats them):
 - **Late events**: the factory's reports received in the period for a milestone its item had
   already passed (kept in the timeline, changing nothing).
 
-Over the whole chain, stages are read from the daily rollup (service.reports.rollup) and the
-spans it has yet to count; for one dealer (a small part of the chain), from its spans."""
+Over the whole chain, stages are read from the rollup (service.reports.rollup: whole months,
+then days) and the spans it has yet to count; for one dealer (a small part of the chain), from
+its spans. The work items behind each figure: service.reports.delivery_items."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -40,78 +40,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from service.chain.chains import get_chain
 from service.chain.models import Organisation
 from service.db import utcnow
-from service.errors import FieldErrors, Reason
+from service.errors import FieldErrors
 from service.orders.lateness import before_the_customer
 from service.orders.models import Order, WorkItem
 from service.progress.milestones import RANK
 from service.progress.models import StageSpan, TimelineEntry
 from service.reports.models import StageDay
+from service.reports.periods import Period, next_month, period_of
 from service.reports.rollup import DayFigures
 from service.reports.sketch import quantile
-
-LONGEST_PERIOD = timedelta(days=366)
-DEFAULT_PERIOD = timedelta(days=30)
-# Days outside these are typing mistakes (and near the calendar's ends, arithmetic overflows).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
-
-
-@dataclass(frozen=True)
-class Period:
-    """Days `start` to `end`, both included, in the chain's time zone; and as UTC bounds."""
-
-    start: date
-    end: date
-    zone: ZoneInfo
-
-    @property
-    def since(self) -> datetime:
-        return datetime.combine(self.start, time(0), tzinfo=self.zone)
-
-    @property
-    def until(self) -> datetime:
-        # Midnight after the last day, built on the date: a day may be 23 or 25 hours long.
-        return datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=self.zone)
-
-    def months(self) -> tuple[date, date] | None:
-        """The first days of the first and the last whole month within the period, if any."""
-        first = self.start if self.start.day == 1 else _next_month(self.start)
-        # The month after the last whole one: the end's, unless the end is its last day.
-        ends_a_month = (self.end + timedelta(days=1)).day == 1
-        after = _next_month(self.end) if ends_a_month else self.end.replace(day=1)
-        if first >= after:
-            return None
-        return first, _previous_month(after)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _previous_month(first: date) -> date:
-    return (first - timedelta(days=1)).replace(day=1)
-
-
-def period_of(
-    session: Session, chain_id: uuid.UUID, start: date | None, end: date | None, now: datetime
-) -> Period:
-    """The period asked for, checked: `to` defaults to today, `from` to 29 days before it."""
-    zone = ZoneInfo(get_chain(session, chain_id).timezone)
-    errors = FieldErrors()
-    for name, day in (("from", start), ("to", end)):
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            errors.add(name, Reason("Between {first} and {last}.", first=FIRST_DAY, last=LAST_DAY))
-    errors.raise_any()
-    end = end or now.astimezone(zone).date()
-    start = start or end - DEFAULT_PERIOD + timedelta(days=1)
-    if start > end:
-        errors.add("from", "After `to`.")
-    elif end - start >= LONGEST_PERIOD:
-        errors.add("from", "At most 366 days before `to`: ask for a year at a time.")
-    errors.raise_any()
-    return Period(start, end, zone)
 
 
 @dataclass(frozen=True)
@@ -157,7 +96,7 @@ def delivery_report(
     now: datetime | None = None,
 ) -> DeliveryReport:
     now = now or utcnow()
-    _check_organisations(session, chain_id, factory_id, dealer_id)
+    check_organisations(session, chain_id, factory_id, dealer_id)
     period = period_of(session, chain_id, start, end, now)
     days = _stage_days(session, chain_id, period, factory_id, dealer_id)
     stages = [
@@ -195,7 +134,7 @@ def delivery_report(
     return DeliveryReport(period, stages, factories)
 
 
-def _check_organisations(session, chain_id, factory_id, dealer_id) -> None:
+def check_organisations(session, chain_id, factory_id, dealer_id) -> None:
     errors = FieldErrors()
     for field, id_, kind in (
         ("factory_id", factory_id, "factory"),
@@ -306,7 +245,7 @@ def _rollups_of(period: Period) -> ColumnElement[bool]:
         (StageDay.grain == "month") & (StageDay.day >= first) & (StageDay.day <= last)
         | days & (StageDay.day < first)
         | (StageDay.grain == "day")
-        & (StageDay.day >= _next_month(last))
+        & (StageDay.day >= next_month(last))
         & (StageDay.day <= period.end)
     )
 
@@ -347,100 +286,3 @@ def _late_events(session, chain_id, period, factory_id, dealer_id) -> dict[uuid.
     if dealer_id is not None:
         stmt = stmt.join(Order, Order.id == WorkItem.order_id).where(Order.dealer_id == dealer_id)
     return dict(session.execute(stmt).all())
-
-
-# The work items behind a figure of the report.
-BEHIND = ("stage", "missed", "late_now", "late_events")
-MAX_BEHIND = 1000
-
-
-@dataclass(frozen=True)
-class BehindItem:
-    work_item_id: uuid.UUID
-    order_id: uuid.UUID
-    reference: str
-    description: str
-    factory_id: uuid.UUID
-    dealer_id: uuid.UUID
-    milestone: str  # the milestone the figure is about: the stage's end, the item's, the report's
-    at: datetime | None  # when the stage ended, or the late report came
-    seconds: int | None  # the stage's duration
-    promised_at: datetime | None
-
-
-def behind(
-    session: Session,
-    chain_id: uuid.UUID,
-    figure: str,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    factory_id: uuid.UUID | None = None,
-    dealer_id: uuid.UUID | None = None,
-    from_milestone: str | None = None,
-    to_milestone: str | None = None,
-    limit: int = 100,
-    now: datetime | None = None,
-) -> tuple[int, list[BehindItem]]:
-    """The work items a figure of `delivery_report` counts, for the same filters: (how many,
-    the first `limit` of them). See `BEHIND` and the API's description for each figure."""
-    now = now or utcnow()
-    _check_organisations(session, chain_id, factory_id, dealer_id)
-    period = period_of(session, chain_id, start, end, now)
-    columns = (
-        WorkItem.id, WorkItem.order_id, Order.reference, WorkItem.description,
-        WorkItem.factory_id, Order.dealer_id,
-    )  # fmt: skip
-    if figure in ("stage", "missed"):
-        stmt = select(*columns, StageSpan.to_milestone, StageSpan.ended_at, StageSpan.seconds,
-                      WorkItem.promised_at)  # fmt: skip
-        stmt = stmt.select_from(StageSpan).join(WorkItem, WorkItem.id == StageSpan.work_item_id)
-        stmt = stmt.where(
-            StageSpan.chain_id == chain_id,
-            StageSpan.ended_at >= period.since,
-            StageSpan.ended_at < period.until,
-        )
-        if figure == "stage":
-            errors = FieldErrors()
-            for name, value in (("factory_id", factory_id), ("from_milestone", from_milestone),
-                                ("to_milestone", to_milestone)):  # fmt: skip
-                if value is None:
-                    errors.add(name, "Name the stage: factory_id, from_milestone, to_milestone.")
-            errors.raise_any()
-            stmt = stmt.where(
-                StageSpan.from_milestone == from_milestone, StageSpan.to_milestone == to_milestone
-            )
-            ordering = (StageSpan.seconds.desc(), StageSpan.id)
-        else:
-            # The bare negation: what ix_stage_spans_missed is built on.
-            stmt = stmt.where(~StageSpan.promise_kept)
-            ordering = (StageSpan.ended_at.desc(), StageSpan.id)
-        by_factory = StageSpan.factory_id
-    elif figure == "late_now":
-        stmt = select(*columns, WorkItem.milestone, null(), null(), WorkItem.promised_at).where(
-            WorkItem.chain_id == chain_id, before_the_customer(), WorkItem.promised_at < now
-        )
-        ordering = (WorkItem.promised_at, WorkItem.id)
-        by_factory = WorkItem.factory_id
-    else:  # late_events
-        stmt = select(*columns, TimelineEntry.milestone, TimelineEntry.created_at, null(),
-                      WorkItem.promised_at)  # fmt: skip
-        stmt = stmt.select_from(TimelineEntry).join(
-            WorkItem, WorkItem.id == TimelineEntry.work_item_id
-        )
-        stmt = stmt.where(
-            TimelineEntry.chain_id == chain_id,
-            TimelineEntry.late,
-            TimelineEntry.created_at >= period.since,
-            TimelineEntry.created_at < period.until,
-        )
-        ordering = (TimelineEntry.created_at.desc(), TimelineEntry.id)
-        by_factory = WorkItem.factory_id
-    stmt = stmt.join(Order, Order.id == WorkItem.order_id)
-    if factory_id is not None:
-        stmt = stmt.where(by_factory == factory_id)
-    if dealer_id is not None:
-        stmt = stmt.where(Order.dealer_id == dealer_id)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.execute(stmt.order_by(*ordering).limit(limit)).all()
-    return total, [BehindItem(*row) for row in rows]

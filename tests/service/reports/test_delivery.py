@@ -17,7 +17,8 @@ from service.errors import Invalid
 from service.orders.promises import change_promise
 from service.progress.models import StageSpan
 from service.progress.recording import record_progress
-from service.reports.delivery import Period, _next_month, delivery_report
+from service.reports.delivery import delivery_report
+from service.reports.periods import Period, next_month
 from service.reports.rollup import roll_up
 from tests.service.customers import chain_world
 
@@ -191,14 +192,14 @@ def test_whole_months_and_the_other_days_cover_each_day_of_a_period_once(start, 
         covered = _days(period.start, period.end)
     else:
         first, last = months
-        month_days = _days(first, _next_month(last) - timedelta(days=1))
+        month_days = _days(first, next_month(last) - timedelta(days=1))
         covered = (
             _days(period.start, first - timedelta(days=1))
             + month_days
-            + _days(_next_month(last), period.end)
+            + _days(next_month(last), period.end)
         )
     assert covered == _days(period.start, period.end)
     # Every month wholly within the period is read as a month.
     for day in _days(period.start, period.end):
-        if day.day == 1 and _next_month(day) - timedelta(days=1) <= period.end:
+        if day.day == 1 and next_month(day) - timedelta(days=1) <= period.end:
             assert months is not None and months[0] <= day <= months[1]
