@@ -121,7 +121,10 @@ BULK = [
                w.created_at + s.ended * interval '1 second', s.seconds,
                CASE WHEN s.k = 6 AND w.promised_at IS NOT NULL
                     THEN w.created_at + s.ended * interval '1 second' <= w.promised_at END,
-               false
+               -- Those of earlier days are counted in the rollup below; today's are not.
+               w.created_at + s.ended * interval '1 second'
+                 < date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai')
+                   AT TIME ZONE 'Asia/Shanghai'
         FROM work_items AS w
         JOIN orders AS o ON o.id = w.order_id,
              LATERAL (
@@ -166,14 +169,6 @@ BULK = [
         SELECT chain_id, grain, day, factory_id, from_milestone, to_milestone, sum(n),
                max(longest), json_object_agg(bucket, n), sum(promised), sum(kept)
         FROM grains GROUP BY 1, 2, 3, 4, 5, 6
-        """,
-    ),
-    (
-        "rolled",
-        """
-        UPDATE stage_spans SET rolled = true
-        WHERE ended_at < date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai')
-                         AT TIME ZONE 'Asia/Shanghai'
         """,
     ),
     (

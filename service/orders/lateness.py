@@ -4,8 +4,8 @@ already loaded.
 
 An item is late against the factory's ETA when that date has passed and it is not completed;
 and late against its promise (service.orders.promises) when that date has passed and it has
-not reached the customer (`KEPT`: the promise is for the delivery). An item with neither date
-is never late: nobody gave a date for it."""
+not reached the customer (delivered or further: the promise is for the delivery). An item with
+neither date is never late: nobody gave a date for it."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from babel.dates import format_date, format_datetime
 from sqlalchemy import func, select
 
@@ -262,6 +263,16 @@ def test_the_order_list_marks_late_orders_and_offers_only_their_factories(client
     rival = _as(client.application.test_client(), RIVAL).get("/portal/orders").text
     assert _references(rival) == ["SO-9"]
     assert "Dongguan Textiles" not in rival  # makes nothing of theirs
+
+
+def test_an_order_past_its_promise_is_late_too(client, world, session):
+    order = world.orders["SO-2"]  # no ETA has passed
+    with time_machine.travel(order.created_at, tick=False):
+        change_promise(session, chain_id=order.chain_id, order_id=order.id,
+                       promised_at=order.created_at + timedelta(days=2), reason="")  # fmt: skip
+    session.commit()
+    page = _as(client, ADMIN).get("/portal/orders", query_string={"late": "1"}).text
+    assert _references(page) == ["SO-2", "SO-1"]
 
 
 def test_an_unknown_milestone_filter_is_refused(client, world):
