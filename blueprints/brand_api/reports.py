@@ -57,8 +57,8 @@ def delivery_report(args):
       further at once) in the period while a promise held for them; `kept`, those that got
       there by the promised date; `on_time_rate` = kept / promised (null when none); `late_now`,
       the factory's items not yet with the customer whose promise has passed (now, whatever
-      the period); `late_events`, the reports received in the period for a milestone the item
-      had already passed.
+      the period); `late_events`, the factory's own reports (its webhook) received in the
+      period for a milestone the item had already passed.
 
     `GET /reports/delivery/work-items` lists the items behind each figure.
     """

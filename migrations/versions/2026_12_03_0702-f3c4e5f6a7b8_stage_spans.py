@@ -15,6 +15,7 @@ from datetime import UTC
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "f3c4e5f6a7b8"
 down_revision: str | None = "f2b3d4e5f6a7"
@@ -74,7 +75,9 @@ def upgrade() -> None:
         sa.Column("to_milestone", sa.String(32), primary_key=True),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("seconds_max", sa.BigInteger(), nullable=False),
-        sa.Column("histogram", sa.JSON(), nullable=False),
+        sa.Column(
+            "histogram", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
+        ),
         sa.Column("promised", sa.Integer(), nullable=False),
         sa.Column("kept", sa.Integer(), nullable=False),
     )

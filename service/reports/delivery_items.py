@@ -15,7 +15,7 @@ from service.errors import FieldErrors
 from service.orders.lateness import before_the_customer
 from service.orders.models import Order, WorkItem
 from service.progress.models import StageSpan, TimelineEntry
-from service.reports.delivery import check_organisations
+from service.reports.delivery import FACTORY_ACTOR, check_organisations
 from service.reports.periods import period_of
 
 # The figures whose items can be listed.
@@ -102,6 +102,7 @@ def behind(
             TimelineEntry.late,
             TimelineEntry.created_at >= period.since,
             TimelineEntry.created_at < period.until,
+            TimelineEntry.actor.startswith(FACTORY_ACTOR, autoescape=True),
         )
         ordering = (TimelineEntry.created_at.desc(), TimelineEntry.id)
         by_factory = WorkItem.factory_id

@@ -4,6 +4,7 @@ import uuid
 from datetime import date
 
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
@@ -30,7 +31,8 @@ class StageDay(Base):
     to_milestone: Mapped[str] = mapped_column(String(32), primary_key=True)
     count: Mapped[int]
     seconds_max: Mapped[int] = mapped_column(BigInteger)
-    # {bucket: count}, JSON's keys being strings.
-    histogram: Mapped[dict] = mapped_column(JSON)
+    # {bucket: count}, JSON's keys being strings; binary on PostgreSQL, which a report reads
+    # bucket by bucket (jsonb_each_text) faster than it parses text.
+    histogram: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     promised: Mapped[int]
     kept: Mapped[int]

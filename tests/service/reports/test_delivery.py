@@ -17,6 +17,7 @@ from service.errors import Invalid
 from service.orders.promises import change_promise
 from service.progress.models import StageSpan
 from service.progress.recording import record_progress
+from service.progress.reports import factory_actor
 from service.reports.delivery import delivery_report
 from service.reports.periods import Period, next_month
 from service.reports.rollup import roll_up
@@ -30,16 +31,16 @@ HOUR, DAY = 3600, 86400
 MARCH = {"start": date(2027, 3, 1), "end": date(2027, 3, 31), "now": NOW}
 
 
-def _reach(session, item, milestone, at):
+def _reach(session, item, milestone, at, actor="api"):
     with time_machine.travel(at, tick=False):
-        return record_progress(session, work_item=item, milestone=milestone, actor="api")
+        return record_progress(session, work_item=item, milestone=milestone, actor=actor)
 
 
 @pytest.fixture
 def history(acme):
     """SO-1 (our dealer), promised for T0 + 10 days: its panels there in 6 days, its frame
     in 12. SO-2 (the other dealer), promised for T0 + 3 days: its panels designed, its frame
-    not begun. One late report of the panels' design."""
+    not begun. One late report of the panels' design from their factory, one through the API."""
     s = acme.session
     with time_machine.travel(T0, tick=False):
         first, _ = acme.order(acme.customer("Wang Fang"), reference="SO-1")
@@ -53,7 +54,10 @@ def history(acme):
     _reach(s, frame, "designed", T0 + timedelta(hours=4))
     _reach(s, second.items[0], "designed", T0 + timedelta(hours=6))
     _reach(s, panels, "in_production", T0 + timedelta(days=1, hours=2))
-    _reach(s, panels, "designed", T0 + timedelta(days=1, hours=3))  # late: changes nothing
+    # Late (changes nothing), from the factory; one from the brand's API is not the factory's.
+    factory = factory_actor(acme.factory.id)
+    _reach(s, panels, "designed", T0 + timedelta(days=1, hours=3), actor=factory)
+    _reach(s, panels, "received", T0 + timedelta(days=1, hours=4))
     _reach(s, panels, "shipped", T0 + timedelta(days=4))
     _reach(s, panels, "delivered", T0 + timedelta(days=6))
     _reach(s, frame, "delivered", T0 + timedelta(days=12))
