@@ -7,7 +7,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -20,15 +20,13 @@ from service.db import as_utc, get_in_chain, utcnow
 from service.errors import Conflict, FieldErrors, Invalid
 from service.groups.groups import ensure_delivery_group
 from service.groups.models import DeliveryGroup
+from service.orders.dates import plausible_date
 from service.orders.models import Order, WorkItem
-from service.orders.promises import plausible_promise
 from service.pagination import Page, decode_cursor, paginate
 from service.progress.milestones import FIRST, RANK
 from service.progress.models import TimelineEntry
 
 MAX_ITEMS = 200
-# How far ahead an installation may be booked: further than that is a typing mistake.
-INSTALLATION_AHEAD = timedelta(days=2 * 366)
 
 
 @dataclass(frozen=True)
@@ -172,7 +170,7 @@ def _check_promises(
             continue
         field = "promised_at" if key is None else f"items[{key - 1}].promised_at"
         try:
-            promises[key] = plausible_promise(moment, placed_at=now, now=now, field=field)
+            promises[key] = plausible_date(moment, placed_at=now, now=now, field=field)
         except Invalid as error:
             errors.absorb(error)
     return promises
@@ -311,20 +309,10 @@ def set_installation(
     must fall after the order was placed and within two years from now."""
     order = get_in_chain(session, Order, chain_id, order_id)
     if installation_at is not None:
-        installation_at = _plausible_installation(order, installation_at, now or utcnow())
+        installation_at = plausible_date(
+            installation_at, placed_at=order.created_at, now=now or utcnow(),
+            field="installation_at",
+        )  # fmt: skip
     order.installation_at = installation_at
     session.flush()
     return order
-
-
-def _plausible_installation(order: Order, moment: datetime, now: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise Invalid.field("installation_at", "Needs a time zone offset.")
-    at = as_utc(moment)
-    if at is None:
-        raise Invalid.field("installation_at", "Out of range.")
-    if at < order.created_at:
-        raise Invalid.field("installation_at", "Before the order was placed.")
-    if at > now + INSTALLATION_AHEAD:
-        raise Invalid.field("installation_at", "More than two years ahead.")
-    return at

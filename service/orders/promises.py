@@ -10,41 +10,23 @@ promise needs no reason; changing or withdrawing one does."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from service.db import as_utc, get_in_chain, utcnow
+from service.db import get_in_chain, utcnow
 from service.errors import Invalid
+from service.orders.dates import plausible_date
 from service.orders.models import Order, WorkItem
 from service.progress.models import TimelineEntry
 
-# Further ahead than this is a typing mistake (as for an installation appointment).
-PROMISE_AHEAD = timedelta(days=2 * 366)
 MAX_REASON = 1000
 
 
 def own_promise(item: WorkItem) -> datetime | None:
     """The date promised for this item alone; None when its order's holds."""
     return item.promised_at if item.promise_own else None
-
-
-def plausible_promise(
-    moment: datetime, *, placed_at: datetime, now: datetime, field: str = "promised_at"
-) -> datetime:
-    """`moment` in UTC, if it can be a promise: with an offset, not before the order was
-    placed, at most two years ahead."""
-    if moment.tzinfo is None:
-        raise Invalid.field(field, "Needs a time zone offset.")
-    at = as_utc(moment)
-    if at is None:
-        raise Invalid.field(field, "Out of range.")
-    if at < placed_at:
-        raise Invalid.field(field, "Before the order was placed.")
-    if at > now + PROMISE_AHEAD:
-        raise Invalid.field(field, "More than two years ahead.")
-    return at
 
 
 def change_promise(
@@ -72,7 +54,9 @@ def change_promise(
         if target.order_id != order.id:
             raise Invalid.field("work_item_id", "Not a work item of this order.")
     if promised_at is not None:
-        promised_at = plausible_promise(promised_at, placed_at=order.created_at, now=now)
+        promised_at = plausible_date(
+            promised_at, placed_at=order.created_at, now=now, field="promised_at"
+        )
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise Invalid.field("reason", f"At most {MAX_REASON} characters.")
