@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from service.chain.models import Organisation
 from service.db import utcnow
 from service.errors import FieldErrors
-from service.orders.lateness import before_the_customer
+from service.orders.lateness import late_promise
 from service.orders.models import Order, WorkItem
 from service.progress.milestones import RANK
 from service.progress.models import StageSpan, TimelineEntry
@@ -230,11 +230,8 @@ def _stage_days(
             figures.histogram[index] += count
         elif count == -1:
             figures.add_span(longest, None if not promised else bool(kept))
-        else:
-            figures.count += count
-            figures.seconds_max = max(figures.seconds_max, longest)
-            figures.promised += promised
-            figures.kept += kept
+        else:  # the totals; the buckets come in their own rows
+            figures.add_day(count, longest, {}, promised, kept)
     return days
 
 
@@ -259,8 +256,7 @@ def _late_now(session, chain_id, now, factory_id, dealer_id) -> dict[uuid.UUID, 
         select(WorkItem.factory_id, func.count())
         .where(
             WorkItem.chain_id == chain_id,
-            before_the_customer(),
-            WorkItem.promised_at < now,
+            late_promise(now),
         )
         .group_by(WorkItem.factory_id)
     )

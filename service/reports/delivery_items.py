@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.db import utcnow
 from service.errors import FieldErrors
-from service.orders.lateness import before_the_customer
+from service.orders.lateness import late_promise
 from service.orders.models import Order, WorkItem
 from service.progress.models import StageSpan, TimelineEntry
 from service.reports.delivery import FACTORY_ACTOR, check_organisations
@@ -87,7 +87,7 @@ def behind(
         by_factory = StageSpan.factory_id
     elif figure == "late_now":
         stmt = select(*columns, WorkItem.milestone, null(), null(), WorkItem.promised_at).where(
-            WorkItem.chain_id == chain_id, before_the_customer(), WorkItem.promised_at < now
+            WorkItem.chain_id == chain_id, late_promise(now)
         )
         ordering = (WorkItem.promised_at, WorkItem.id)
         by_factory = WorkItem.factory_id
