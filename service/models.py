@@ -27,6 +27,6 @@ from service.groups.models import (  # noqa: F401
 from service.notify.models import OutboxEvent  # noqa: F401
 from service.orders.models import Order, WorkItem  # noqa: F401
 from service.progress.models import StageSpan, TimelineEntry  # noqa: F401
-from service.reports.models import StageDay  # noqa: F401
+from service.reports.models import ReplyWait, SeatDay, StageDay, WriterDay  # noqa: F401
 
 metadata = Base.metadata

@@ -4,6 +4,7 @@ moves to a colleague, in one transaction, with nothing lost and no quota."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session
 from service.chain.members import get_member
 from service.chain.models import Chain, Member
 from service.customers.models import AuditEntry, Customer
-from service.db import get_in_chain
+from service.db import get_in_chain, utcnow
 from service.errors import Invalid
 from service.groups.messages import post_system_message
 from service.groups.models import DeliveryGroup, GroupMember
+from service.reports.tallies import tally_seats
 from service.system_texts import say
 
 
@@ -135,6 +137,7 @@ def _seat_owner(session: Session, group_ids: list[uuid.UUID], owner_id: uuid.UUI
             )
         )
     }
+    added = []
     for group_id in group_ids:
         seat = seated.get(group_id)
         if seat is not None:
@@ -148,7 +151,16 @@ def _seat_owner(session: Session, group_ids: list[uuid.UUID], owner_id: uuid.UUI
             .values(member_count=DeliveryGroup.member_count + 1)
             .execution_options(synchronize_session=False)
         )
+        added.append(group_id)
     session.flush()
+    if added:
+        groups = session.execute(
+            select(DeliveryGroup.chain_id, DeliveryGroup.dealer_id).where(
+                DeliveryGroup.id.in_(added)
+            )
+        ).all()
+        taken = Counter((dealer_id, owner_id) for _chain_id, dealer_id in groups)
+        tally_seats(session, groups[0].chain_id, taken, utcnow())
 
 
 def change_owner(

@@ -20,6 +20,7 @@ from service.groups.messages import post_system_message
 from service.groups.models import DeliveryGroup, GroupMember
 from service.groups.templates import render, template_for_dealer
 from service.pagination import Page, paginate
+from service.reports.tallies import tally_group_seats
 
 
 def group_of_customer(session: Session, customer_id: uuid.UUID) -> DeliveryGroup | None:
@@ -109,6 +110,7 @@ def ensure_delivery_group(
     session.add_all(
         GroupMember(group_id=group.id, member_id=member_id, role=role) for member_id, role in seated
     )
+    tally_group_seats(session, group, len(seated), group.created_at)
     if template.welcome_message.strip():
         post_system_message(
             session, group=group, kind="welcome", text=render(template.welcome_message, values)
@@ -193,6 +195,7 @@ def add_group_member(
     seat = GroupMember(group_id=group.id, member_id=member.id, role=role)
     session.add(seat)
     session.flush()
+    tally_group_seats(session, group, 1, seat.added_at)
     session.refresh(group)
     return seat
 

@@ -15,6 +15,7 @@ from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Mes
 from service.groups.moderation import auto_reply, judge
 from service.notify.outbox import announce
 from service.pagination import Page, decode_cursor, paginate
+from service.reports.tallies import tally_message
 
 MAX_TEXT = 4000
 SENDERS = ("member", "customer")
@@ -101,6 +102,7 @@ def post_message(
         return _with_reply(session, _by_client_id(session, group.id, client_message_id)), False
     if sender == "customer":
         _keep_customers_ends(session, group, message.id)
+    tally_message(session, group, message)
     stored = [message]
     reply = auto_reply(template, text) if text else None
     if reply:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     case,
     func,
@@ -49,7 +48,7 @@ from service.progress.milestones import RANK
 from service.progress.models import StageSpan, TimelineEntry
 from service.progress.reports import factory_actor
 from service.reports.models import StageDay
-from service.reports.periods import Period, next_month, period_of
+from service.reports.periods import Period, period_of, rollup_rows
 from service.reports.rollup import DayFigures
 from service.reports.sketch import quantile
 
@@ -185,7 +184,7 @@ def _stage_days(
     if dealer_id is not None:
         statement = spans.where(StageSpan.dealer_id == dealer_id)
     else:
-        in_period = [StageDay.chain_id == chain_id, _rollups_of(period)]
+        in_period = [StageDay.chain_id == chain_id, rollup_rows(period, StageDay)]
         if factory_id is not None:
             in_period.append(StageDay.factory_id == factory_id)
         day_stage = (StageDay.factory_id, StageDay.from_milestone, StageDay.to_milestone)
@@ -233,22 +232,6 @@ def _stage_days(
         else:  # the totals; the buckets come in their own rows
             figures.add_day(count, longest, {}, promised, kept)
     return days
-
-
-def _rollups_of(period: Period) -> ColumnElement[bool]:
-    """The rows of rollup that cover the period: its whole months', and the other days'."""
-    days = (StageDay.grain == "day") & (StageDay.day >= period.start)
-    months = period.months()
-    if months is None:
-        return days & (StageDay.day <= period.end)
-    first, last = months
-    return (
-        (StageDay.grain == "month") & (StageDay.day >= first) & (StageDay.day <= last)
-        | days & (StageDay.day < first)
-        | (StageDay.grain == "day")
-        & (StageDay.day >= next_month(last))
-        & (StageDay.day <= period.end)
-    )
 
 
 def _late_now(session, chain_id, now, factory_id, dealer_id) -> dict[uuid.UUID, int]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from service.chain.chains import get_chain
@@ -73,3 +74,19 @@ def period_of(
         errors.add("from", "At most 366 days before `to`: ask for a year at a time.")
     errors.raise_any()
     return Period(start, end, zone)
+
+
+def rollup_rows(period: Period, model) -> ColumnElement[bool]:
+    """The rows of a rollup kept by day and by month (`model` has `grain` and `day`, as
+    service.reports.models.StageDay) that cover the period: its whole months', and the other
+    days'."""
+    days = (model.grain == "day") & (model.day >= period.start)
+    months = period.months()
+    if months is None:
+        return days & (model.day <= period.end)
+    first, last = months
+    return (
+        (model.grain == "month") & (model.day >= first) & (model.day <= last)
+        | days & (model.day < first)
+        | (model.grain == "day") & (model.day >= next_month(last)) & (model.day <= period.end)
+    )

@@ -1,0 +1,355 @@
+"""The service report: how each dealer and each of its people look after their customers'
+groups, over a period of days in the chain's time zone. Counted from the tallies kept as
+people write (service.reports.tallies), never from the messages themselves.
+
+Definitions (the API's description repeats them). A group and what is said in it count for
+its owner (the dealer's member who answers for it) and the owner's dealer: the owner now for
+the groups and their members, the owner of the time for what was written.
+
+- **New groups**: groups made in the period; **groups in total**: made by its end.
+- **Groups with messages**: groups in which anyone but the system wrote in the period.
+- **New group members**: seats taken in the period (the customer's included); **members in
+  total**: the seats now held in the groups made by the period's end.
+- **Members who wrote**: the seats (the customer's included) that wrote in the period.
+- **Messages**: what people (the customer and members) wrote in the period, and of them
+  **from the customer**. The system's messages are not counted.
+- The reply figures are over the customer's messages written in the period; which of them
+  are replies, first responses and answered the same day: service.reports.replies. Each
+  **median** and **p90** is by nearest rank to within 1 % (service.reports.sketch), on the
+  wall clock and in the chain's business hours.
+- **Unanswered now**: the period's customer messages with no reply yet; the **longest wait**
+  the oldest one's so far.
+
+A group whose owner changed during the period counts for each owner, so a dealer's figures
+are its owners' added up."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Integer, case, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from service.chain.models import Chain, Member, Organisation
+from service.db import utcnow
+from service.errors import FieldErrors
+from service.groups.models import DeliveryGroup
+from service.reports.business_time import BusinessHours
+from service.reports.models import ReplyWait, SeatDay, WriterDay
+from service.reports.periods import Period, period_of, rollup_rows
+from service.reports.sketch import quantile
+from service.reports.tallies import CUSTOMER_WRITER
+
+WALL, BUSINESS = "wall", "business"
+
+
+@dataclass
+class Durations:
+    """Histograms of some waits (service.reports.sketch), on both clocks."""
+
+    wall: Counter = field(default_factory=Counter)
+    business: Counter = field(default_factory=Counter)
+
+    @property
+    def count(self) -> int:
+        return sum(self.wall.values())
+
+    def seconds(self, clock: str, q: float) -> int | None:
+        found = quantile(getattr(self, clock), q)
+        return None if found is None else round(found)
+
+    def add(self, other: Durations) -> None:
+        self.wall.update(other.wall)
+        self.business.update(other.business)
+
+
+@dataclass
+class ServiceFigures:
+    """One owner's figures, or a dealer's or the chain's (added up)."""
+
+    new_groups: int = 0
+    groups_total: int = 0
+    groups_with_messages: int = 0
+    new_members: int = 0
+    members_total: int = 0
+    members_who_wrote: int = 0
+    messages: int = 0
+    customer_messages: int = 0
+    first_responses: Durations = field(default_factory=Durations)
+    replies: Durations = field(default_factory=Durations)
+    answered_same_day: int = 0
+    unanswered_now: int = 0
+    oldest_unanswered: datetime | None = None
+
+    def add(self, other: ServiceFigures) -> None:
+        for each in fields(self):
+            mine, theirs = getattr(self, each.name), getattr(other, each.name)
+            if isinstance(mine, Durations):
+                mine.add(theirs)
+            elif each.name == "oldest_unanswered":
+                self.oldest_unanswered = min(
+                    (t for t in (mine, theirs) if t is not None), default=None
+                )
+            else:
+                setattr(self, each.name, mine + theirs)
+
+    @property
+    def same_day_rate(self) -> float | None:
+        return self.answered_same_day / self.customer_messages if self.customer_messages else None
+
+
+@dataclass(frozen=True)
+class Row:
+    dealer_id: uuid.UUID
+    dealer_name: str
+    member_id: uuid.UUID | None  # None: the dealer's row
+    member_name: str | None
+    figures: ServiceFigures
+
+
+@dataclass(frozen=True)
+class Week:
+    """The first responses to customer messages written in one week (from its Monday)."""
+
+    start: date
+    first_responses: Durations
+
+
+@dataclass(frozen=True)
+class ServiceReport:
+    period: Period
+    hours: BusinessHours
+    now: datetime
+    total: ServiceFigures
+    dealers: list[Row]
+    members: list[Row]
+    weeks: list[Week]
+
+    def longest_wait(self, figures: ServiceFigures) -> tuple[int, int] | None:
+        """The longest wait so far (wall and business seconds), if any is unanswered."""
+        if figures.oldest_unanswered is None:
+            return None
+        since = figures.oldest_unanswered
+        wall = max(0, int((self.now - since).total_seconds()))
+        return wall, int(self.hours.between(since, self.now).total_seconds())
+
+
+def service_report(
+    session: Session,
+    chain_id: uuid.UUID,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    dealer_id: uuid.UUID | None = None,
+    member_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> ServiceReport:
+    now = now or utcnow()
+    dealer_id = _check_filters(session, chain_id, dealer_id, member_id)
+    period = period_of(session, chain_id, start, end, now)
+    scope = _Scope(chain_id, dealer_id, member_id)
+    owners: dict[tuple, ServiceFigures] = {}
+
+    def of(dealer, owner) -> ServiceFigures:
+        return owners.setdefault((dealer, owner), ServiceFigures())
+
+    for dealer, owner, total, new, seats in session.execute(_groups(scope, period)):
+        figures = of(dealer, owner)
+        figures.groups_total, figures.new_groups, figures.members_total = total, new, seats
+    for dealer, owner, seats in session.execute(_seats(scope, period)):
+        of(dealer, owner).new_members = seats
+    for dealer, owner, writers, groups, messages, from_customer in session.execute(
+        _writers(scope, period)
+    ):
+        figures = of(dealer, owner)
+        figures.members_who_wrote, figures.groups_with_messages = writers, groups
+        figures.messages, figures.customer_messages = messages, from_customer
+    for dealer, owner, first, clock, index, count, same_day in session.execute(
+        _answered(scope, period)
+    ):
+        figures = of(dealer, owner)
+        for durations in (
+            (figures.replies, figures.first_responses) if first else (figures.replies,)
+        ):
+            getattr(durations, clock)[index] += count
+        if clock == WALL:
+            figures.answered_same_day += same_day
+    for dealer, owner, count, oldest in session.execute(_unanswered(scope, period)):
+        figures = of(dealer, owner)
+        figures.unanswered_now, figures.oldest_unanswered = count, oldest
+    hours = BusinessHours.of_chain(session.get(Chain, chain_id))
+    return _report(session, period, hours, now, owners, _weeks(session, scope, period))
+
+
+@dataclass(frozen=True)
+class _Scope:
+    chain_id: uuid.UUID
+    dealer_id: uuid.UUID | None
+    member_id: uuid.UUID | None
+
+    def where(self, model, owner_column: str = "owner_member_id") -> list:
+        found = [model.chain_id == self.chain_id]
+        if self.dealer_id is not None:
+            found.append(model.dealer_id == self.dealer_id)
+        if self.member_id is not None:
+            found.append(getattr(model, owner_column) == self.member_id)
+        return found
+
+
+def _check_filters(session, chain_id, dealer_id, member_id) -> uuid.UUID | None:
+    """The dealer the report is about, if any: `dealer_id`'s, or the member's."""
+    errors = FieldErrors()
+    if dealer_id is not None:
+        dealer = session.get(Organisation, dealer_id)
+        if dealer is None or dealer.chain_id != chain_id:
+            errors.add("dealer_id", "No such dealer in this chain.")
+        elif dealer.kind != "dealer":
+            errors.add("dealer_id", "Not a dealer.")
+    if member_id is not None:
+        member = session.get(Member, member_id)
+        if member is None or member.chain_id != chain_id:
+            errors.add("member_id", "No such member in this chain.")
+        elif member.organisation.kind != "dealer":
+            errors.add("member_id", "Not a dealer's member: only they own groups.")
+        elif dealer_id is not None and member.organisation_id != dealer_id:
+            errors.add("member_id", "Not a member of `dealer_id`.")
+        else:
+            dealer_id = member.organisation_id
+    errors.raise_any()
+    return dealer_id
+
+
+def _groups(scope: _Scope, period: Period):
+    group = DeliveryGroup
+    return (
+        select(
+            group.dealer_id,
+            group.owner_member_id,
+            func.count(),
+            func.sum(case((group.created_at >= period.since, 1), else_=0)),
+            func.sum(group.member_count),
+        )
+        .where(*scope.where(group), group.created_at < period.until)
+        .group_by(group.dealer_id, group.owner_member_id)
+    )
+
+
+def _seats(scope: _Scope, period: Period):
+    return (
+        select(SeatDay.dealer_id, SeatDay.owner_member_id, func.sum(SeatDay.seats))
+        .where(*scope.where(SeatDay), rollup_rows(period, SeatDay))
+        .group_by(SeatDay.dealer_id, SeatDay.owner_member_id)
+    )
+
+
+def _writers(scope: _Scope, period: Period):
+    # Each writer of each group once, whatever the number of days they wrote on.
+    each = (
+        select(
+            WriterDay.dealer_id,
+            WriterDay.owner_member_id,
+            WriterDay.group_id,
+            WriterDay.writer,
+            func.sum(WriterDay.messages).label("messages"),
+        )
+        .where(*scope.where(WriterDay), WriterDay.day.between(period.start, period.end))
+        .group_by(
+            WriterDay.dealer_id, WriterDay.owner_member_id, WriterDay.group_id, WriterDay.writer
+        )
+        .subquery()
+    )
+    return select(
+        each.c.dealer_id,
+        each.c.owner_member_id,
+        func.count(),
+        func.count(each.c.group_id.distinct()),
+        func.sum(each.c.messages),
+        func.sum(case((each.c.writer == CUSTOMER_WRITER, each.c.messages), else_=0)),
+    ).group_by(each.c.dealer_id, each.c.owner_member_id)
+
+
+def _answered(scope: _Scope, period: Period):
+    """The answered waits' histograms, a row per owner, kind, clock and bucket; a wall row
+    also counts those answered the same day."""
+    wait = ReplyWait
+    where = [*scope.where(wait), wait.asked_day.between(period.start, period.end),
+             wait.answered_at.is_not(None)]  # fmt: skip
+    keys = (wait.dealer_id, wait.owner_member_id, wait.first)
+
+    def by(clock: str, column):
+        same_day = func.sum(case((wait.same_day, 1), else_=0)) if clock == WALL else literal(0)
+        return (
+            select(*keys, literal(clock), column, func.count(), same_day.cast(Integer))
+            .where(*where)
+            .group_by(*keys, column)
+        )
+
+    return union_all(by(WALL, wait.wall_bucket), by(BUSINESS, wait.business_bucket))
+
+
+def _unanswered(scope: _Scope, period: Period):
+    wait = ReplyWait
+    return (
+        select(wait.dealer_id, wait.owner_member_id, func.count(), func.min(wait.asked_at))
+        .where(
+            *scope.where(wait),
+            wait.answered_at.is_(None),
+            wait.asked_day.between(period.start, period.end),
+        )
+        .group_by(wait.dealer_id, wait.owner_member_id)
+    )
+
+
+def _weeks(session: Session, scope: _Scope, period: Period) -> list[Week]:
+    """Each week's first responses, from the Monday on or before the period's start; a week
+    the period cuts counts its days within the period."""
+    wait = ReplyWait
+    where = [*scope.where(wait), wait.asked_day.between(period.start, period.end),
+             wait.answered_at.is_not(None), wait.first]  # fmt: skip
+
+    def by(clock: str, column):
+        return (
+            select(wait.asked_day, literal(clock), column, func.count())
+            .where(*where)
+            .group_by(wait.asked_day, column)
+        )
+
+    weeks: dict[date, Durations] = {}
+    monday = period.start - timedelta(days=period.start.weekday())
+    while monday <= period.end:
+        weeks[monday] = Durations()
+        monday += timedelta(days=7)
+    statement = union_all(by(WALL, wait.wall_bucket), by(BUSINESS, wait.business_bucket))
+    for day, clock, index, count in session.execute(statement):
+        week = weeks[day - timedelta(days=day.weekday())]
+        getattr(week, clock)[index] += count
+    return [Week(start, durations) for start, durations in weeks.items()]
+
+
+def _report(session, period, hours, now, owners: dict[tuple, ServiceFigures], weeks):
+    dealer_ids = {dealer for dealer, _ in owners}
+    member_ids = {owner for _, owner in owners}
+    names = dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(dealer_ids))
+        ).all()
+    )
+    names |= dict(
+        session.execute(select(Member.id, Member.name).where(Member.id.in_(member_ids))).all()
+    )
+    dealers: dict[uuid.UUID, ServiceFigures] = {}
+    total = ServiceFigures()
+    members = []
+    for (dealer, owner), figures in owners.items():
+        dealers.setdefault(dealer, ServiceFigures()).add(figures)
+        total.add(figures)
+        members.append(Row(dealer, names[dealer], owner, names[owner], figures))
+    members.sort(key=lambda r: (r.dealer_name, str(r.dealer_id), r.member_name, str(r.member_id)))
+    dealer_rows = sorted(
+        (Row(dealer, names[dealer], None, None, figures) for dealer, figures in dealers.items()),
+        key=lambda r: (r.dealer_name, str(r.dealer_id)),
+    )
+    return ServiceReport(period, hours, now, total, dealer_rows, members, weeks)
