@@ -353,3 +353,49 @@ def _report(session, period, hours, now, owners: dict[tuple, ServiceFigures], we
         key=lambda r: (r.dealer_name, str(r.dealer_id)),
     )
     return ServiceReport(period, hours, now, total, dealer_rows, members, weeks)
+
+
+FIGURES = ("new_groups", "groups_total", "groups_with_messages", "new_members", "members_total",
+           "members_who_wrote", "messages", "customer_messages")  # fmt: skip
+TIMES = (("first_response", "first_responses"), ("reply", "replies"))
+
+
+def record(report: ServiceReport, figures: ServiceFigures) -> dict:
+    """The figures as one flat record, seconds as whole numbers: a row of the API's answer
+    and of its spreadsheet."""
+    found = {name: getattr(figures, name) for name in FIGURES}
+    for prefix, name in TIMES:
+        durations: Durations = getattr(figures, name)
+        found[name] = durations.count
+        for clock, infix in ((WALL, ""), (BUSINESS, "_business")):
+            found[f"{prefix}{infix}_median_seconds"] = durations.seconds(clock, 0.5)
+            found[f"{prefix}{infix}_p90_seconds"] = durations.seconds(clock, 0.9)
+    longest = report.longest_wait(figures)
+    found |= {
+        "answered_same_day": figures.answered_same_day,
+        "same_day_rate": figures.same_day_rate,
+        "unanswered_now": figures.unanswered_now,
+        "longest_wait_seconds": longest[0] if longest else None,
+        "longest_wait_business_seconds": longest[1] if longest else None,
+    }
+    return found
+
+
+def row_record(report: ServiceReport, row: Row) -> dict:
+    return {
+        "dealer_id": row.dealer_id,
+        "dealer_name": row.dealer_name,
+        "member_id": row.member_id,
+        "member_name": row.member_name,
+        **record(report, row.figures),
+    }
+
+
+def week_record(week: Week) -> dict:
+    durations = week.first_responses
+    return {
+        "week": week.start,
+        "first_responses": durations.count,
+        "median_seconds": durations.seconds(WALL, 0.5),
+        "business_median_seconds": durations.seconds(BUSINESS, 0.5),
+    }

@@ -158,6 +158,11 @@ def test_no_read_with_one_chains_key_shows_another_chains_data(app, acme, rival)
             },
             {"figure": "late_now", "format": "csv"},
         ],
+        f"{API}/reports/service": [
+            *({"format": "csv", "table": table} for table in ("members", "dealers", "weeks")),
+            {"dealer_id": rival.dealer_id},
+            {"member_id": rival.dealer_member_id},
+        ],
     }
     seen_text = ""
     for rule in api_rules(app):
@@ -464,6 +469,15 @@ REFERENCES = [
         for name, foreign in (
             ("factory_id", lambda a: a.factory_id),
             ("dealer_id", lambda a: a.dealer_id),
+        )
+    ),
+    *(
+        Reference(
+            "GET", f"{API}/reports/service", name, foreign, _query(f"{API}/reports/service", name)
+        )
+        for name, foreign in (
+            ("dealer_id", lambda a: a.dealer_id),
+            ("member_id", lambda a: a.dealer_member_id),
         )
     ),
 ]
