@@ -128,7 +128,7 @@ def _count_the_history(connection) -> None:
     if messages:
         _count_group(connection, chains, group, messages, written)
     keys = ("group_id", "day", "writer", "chain_id", "dealer_id", "owner_member_id")
-    days = sa.table("writer_days", *(sa.column(name) for name in (*keys, "messages")))
+    days = sa.table("writer_days", *(_typed(name) for name in (*keys, "messages")))
     entries = [dict(zip(keys, key, strict=True), messages=n) for key, n in written.items()]
     for start in range(0, len(entries), BATCH):
         connection.execute(days.insert(), entries[start : start + BATCH])
@@ -207,12 +207,18 @@ def _count_seats(connection, chains) -> None:
         day = _aware(added).astimezone(chains[chain_id].zone).date()
         for grain, start in (("day", day), ("month", day.replace(day=1))):
             taken[(chain_id, grain, start, dealer_id, owner_id)] += 1
-    seats = sa.table("seat_days", *(sa.column(name) for name in (
-        "chain_id", "grain", "day", "dealer_id", "owner_member_id", "seats")))  # fmt: skip
-    entries = [dict(zip(("chain_id", "grain", "day", "dealer_id", "owner_member_id"), key,
-                        strict=True), seats=n) for key, n in taken.items()]  # fmt: skip
+    keys = ("chain_id", "grain", "day", "dealer_id", "owner_member_id")
+    seats = sa.table("seat_days", *(_typed(name) for name in (*keys, "seats")))
+    entries = [dict(zip(keys, key, strict=True), seats=n) for key, n in taken.items()]
     for start in range(0, len(entries), BATCH):
         connection.execute(seats.insert(), entries[start : start + BATCH])
+
+
+def _typed(name: str) -> sa.ColumnClause:
+    """A column of the new tables, typed as its values must be bound."""
+    if name.endswith("_id"):
+        return sa.column(name, sa.Uuid())
+    return sa.column(name, sa.Date()) if name == "day" else sa.column(name)
 
 
 def _aware(moment):
