@@ -4,7 +4,8 @@ Chinese, as the chains it stands for do: Chinese names, keywords and messages.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -166,23 +167,31 @@ def _first_order(session: Session, chain_id) -> None:
 # reference, hours since the order, [(factory, description, quantity, ETA in days from now)],
 # their story since the order, oldest first: (hours ago, item, milestone) for a factory's step,
 # (hours ago, "customer" or "member", text) for a message). An ETA already passed is late.
+# The hours count back from the last 17:00 of the chain's day (STORY_ENDS), so that a
+# message is written at the same time of day whenever the demo is made, and the reply times
+# in business hours come out the same.
 MORE_CUSTOMERS = [
     ("刘洋", "13900001235", ["衣柜"], "SO-2026-0102", 400,
      [("panels", "定制衣柜门板", 6, -1)],
-     [(300, 0, "designed"), (200, 0, "in_production"),
+     [(300, 0, "designed"), (266, "customer", "门板颜色可以换成浅橡木吗？"),
+      (265.7, "member", "可以，我让工厂改一下。"), (200, 0, "in_production"),
       (3, "customer", "衣柜门板是不是要晚到？我们下周就要搬家了。")]),
     ("陈晓", "13900001236", ["橱柜", "VIP"], "SO-2026-0103", 500,
      [("panels", "整体橱柜柜体", 1, None), ("frames", "岛台框架", 1, 1)],
-     [(340, 0, "in_production"), (240, 1, "in_production"), (220, 0, "quality_checked"),
+     [(400, "customer", "岛台尺寸确认了吗？"), (386, "member", "确认了，按图纸做。"),
+      (340, 0, "in_production"), (240, 1, "in_production"), (220, 0, "quality_checked"),
       (150, 0, "shipped"), (100, 1, "shipped"), (48, 0, "delivered"),
-      (40, "customer", "柜体已经收到了，谢谢！"), (39, "member", "好的，安装师傅明天上午上门。")]),
+      (46, "customer", "柜体已经收到了，谢谢！"),
+      (45.5, "member", "好的，安装师傅明天上午上门。")]),
     ("赵敏", "13900001237", ["床"], "SO-2026-0104", 30,
      [("frames", "实木床架", 1, 20)],
      [(1, "customer", "设计图能不能发到我邮箱 zhao.min@example.com")]),
     ("吴刚", "13900001238", ["书房"], "SO-2026-0105", 900,
      [("panels", "书柜层板", 4, None)],
-     [(720, 0, "in_production"), (480, 0, "shipped"), (430, 0, "delivered"),
-      (410, 0, "installed"), (400, 0, "completed"), (390, "customer", "书柜装得很好，很满意。")]),
+     [(720, 0, "in_production"), (600, "customer", "师傅什么时候来安装？"),
+      (598.5, "member", "后天上午十点到。"), (480, 0, "shipped"), (430, 0, "delivered"),
+      (410, 0, "installed"), (400, 0, "completed"), (390, "customer", "书柜装得很好，很满意。"),
+      (389.8, "member", "谢谢您的认可！")]),
 ]  # fmt: skip
 
 
@@ -190,8 +199,15 @@ MORE_CUSTOMERS = [
 PROMISED_IN_DAYS = {"SO-2026-0102": 3, "SO-2026-0103": 2, "SO-2026-0104": 30}
 
 
+STORY_ENDS = time(17)
+
+
 def _more_customers(session: Session, chain_id, dealer, owner, factories) -> None:
     now = utcnow()
+    local = now.astimezone(ZoneInfo(session.get(Chain, chain_id).timezone))
+    ends = datetime.combine(local.date(), STORY_ENDS, tzinfo=local.tzinfo)
+    if ends > now:
+        ends -= timedelta(days=1)
     steps = []  # every customer's story, to be told in the order it happened
     for name, mobile, tags, reference, hours, items, story in MORE_CUSTOMERS:
         customer, _ = add_customer(
@@ -206,7 +222,7 @@ def _more_customers(session: Session, chain_id, dealer, owner, factories) -> Non
             items=[ItemRequest(factories[factory].id, description, quantity)
                    for factory, description, quantity, _ in items],
         )  # fmt: skip
-        placed = now - timedelta(hours=hours)
+        placed = ends - timedelta(hours=hours)
         order.created_at = order.updated_at = placed
         for item in order.items:
             item.created_at = item.milestone_at = placed
@@ -219,16 +235,15 @@ def _more_customers(session: Session, chain_id, dealer, owner, factories) -> Non
                 item.eta = now + timedelta(days=eta_days)
     # Oldest first: message ids are time-ordered, and the portal relies on it.
     for hours_ago, order, group, who, what in sorted(steps, key=lambda step: -step[0]):
-        at = now - timedelta(hours=hours_ago)
+        at = ends - timedelta(hours=hours_ago)
         if isinstance(who, int):
             record_progress(
                 session, work_item=order.items[who], milestone=what, actor="demo", occurred_at=at
             )
         else:
             sender_member_id = owner.id if who == "member" else None
-            post_message(
-                session, group=group, text=what, sender=who, sender_member_id=sender_member_id
-            )
+            post_message(session, group=group, text=what, sender=who,
+                         sender_member_id=sender_member_id, written_at=at)  # fmt: skip
         _date_new_messages(session, group, at)
     session.flush()
 

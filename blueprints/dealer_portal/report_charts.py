@@ -1,13 +1,19 @@
-"""The geometry of a factory's stages as a bar chart: a bar per stage as long as its median,
-a tick at its p90, against one scale of time for every factory of the page so that their bars
-compare. Each stage's name is written above its bar, across the whole width: on a phone a
-column of names beside the bars would leave them no room. The template draws it as an inline
-SVG; the numbers are here so that they can be tested."""
+"""The reports' charts, their geometry here so that it can be tested; the templates draw them
+as inline SVG.
+
+A factory's stages as a bar chart: a bar per stage as long as its median, a tick at its p90,
+against one scale of time for every factory of the page so that their bars compare. Each
+stage's name is written above its bar, across the whole width: on a phone a column of names
+beside the bars would leave them no room.
+
+The service report's weekly first responses as columns (trend)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from service.reports.conversations import BUSINESS, Week
 from service.reports.delivery import StageFigures
 
 WIDTH = 400
@@ -66,3 +72,56 @@ def draw(stages: list[StageFigures], scale: int) -> StageChart:
     step = next((s for s in STEPS if scale / s <= 4), STEPS[-1])
     ticks = [(x_of(t), t) for t in range(0, scale + 1, step)]
     return StageChart(bars, ticks, height=TOP + len(stages) * ROW + BOTTOM)
+
+
+# The weekly trend of first responses: a column per week as tall as its median.
+TREND_HEIGHT = 160
+TREND_LEFT = 64  # room for the time axis' labels, left of it
+TREND_TOP = 8
+
+
+@dataclass(frozen=True)
+class Column:
+    week: Week
+    x: float
+    y: float
+    height: float  # 0: no first response that week
+    seconds: int | None
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    columns: list[Column]
+    ticks: list[tuple[float, int]]  # (y, seconds) up the time axis
+    labels: list[Column]  # the columns whose week is written under them: room for three
+    column_w: float
+    width: int = WIDTH
+    height: int = TREND_HEIGHT
+    left: int = TREND_LEFT
+    right: int = WIDTH - RIGHT
+
+    @property
+    def bottom(self) -> int:
+        return TREND_HEIGHT - BOTTOM
+
+
+def trend(weeks: list[Week], clock: str = BUSINESS) -> TrendChart:
+    """The weeks' median first response on `clock`, against a scale from 0 to the largest."""
+    medians = [w.first_responses.seconds(clock, 0.5) for w in weeks]
+    scale = max((m for m in medians if m), default=0) or 1
+    bottom = TREND_HEIGHT - BOTTOM
+    span = bottom - TREND_TOP
+    slot = (WIDTH - RIGHT - TREND_LEFT) / max(len(weeks), 1)
+
+    def y_of(seconds: int) -> float:
+        return round(bottom - span * min(seconds, scale) / scale, 1)
+
+    columns = []
+    for n, (week, median) in enumerate(zip(weeks, medians, strict=True)):
+        y = y_of(median or 0)
+        columns.append(Column(week, round(TREND_LEFT + n * slot + slot * 0.15, 1), y,
+                              round(bottom - y, 1), median))  # fmt: skip
+    step = next((s for s in STEPS if scale / s <= 4), STEPS[-1])
+    ticks = [(y_of(t), t) for t in range(0, scale + 1, step)]
+    every = max(1, math.ceil(len(columns) / 3))
+    return TrendChart(columns, ticks, columns[::every], column_w=round(slot * 0.7, 1))

@@ -10,6 +10,7 @@ from sqlalchemy import Uuid, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from service.db import utcnow
 from service.errors import Invalid, Reason
 from service.groups.models import DeliveryGroup, GroupMember, GroupTemplate, Message
 from service.groups.moderation import auto_reply, judge
@@ -55,11 +56,13 @@ def post_message(
     sender_member_id: uuid.UUID | None = None,
     client_message_id: str | None = None,
     with_attachment: bool = False,
+    written_at: datetime | None = None,
 ) -> tuple[list[Message], bool]:
     """Post a member's or the customer's message. Returns the messages stored (the message,
     then any auto-reply it triggered) and whether they are new: the same client_message_id
     posted again returns what the first post stored. A message `with_attachment` (attached
-    by the caller once it is stored) may have no text."""
+    by the caller once it is stored) may have no text. `written_at` is now unless the
+    message is one of a story told after the fact (the demo's)."""
     if client_message_id:
         existing = _by_client_id(session, group.id, client_message_id)
         if existing is not None:
@@ -93,6 +96,7 @@ def post_message(
         client_message_id=client_message_id,
         flagged=verdict.action == "warn",
         flag_reason=verdict.reason,
+        created_at=written_at or utcnow(),
     )
     try:
         # Two posts racing with one client_message_id: the loser returns the winner's.

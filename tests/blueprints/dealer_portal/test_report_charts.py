@@ -1,12 +1,24 @@
-"""The stage chart's geometry: bars to the median and ticks at the p90 on one scale, the
-longest p90 at the right edge, a time axis of at most four steps."""
+"""The charts' geometry. The stage chart: bars to the median and ticks at the p90 on one
+scale, the longest p90 at the right edge, a time axis of at most four steps. The weekly trend:
+a column per week as tall as its median, none for a week without a first response."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
-from blueprints.dealer_portal.report_charts import LEFT, RIGHT, WIDTH, draw, scale_of
+from blueprints.dealer_portal.report_charts import (
+    LEFT,
+    RIGHT,
+    TREND_TOP,
+    WIDTH,
+    draw,
+    scale_of,
+    trend,
+)
+from service.reports.conversations import Durations, Week
 from service.reports.delivery import StageFigures
+from service.reports.sketch import bucket
 
 DAY = 86400
 
@@ -36,3 +48,24 @@ def test_another_factorys_scale_keeps_the_bars_comparable():
 def test_stages_that_took_no_time_draw_no_bar_and_no_error():
     chart = draw([_stage(0, 0)], scale_of([_stage(0, 0)]))
     assert chart.bars[0].median_w == 0 and len(chart.ticks) <= 6
+
+
+def _week(day: int, *seconds: int) -> Week:
+    durations = Durations()
+    for s in seconds:
+        durations.wall[bucket(s)] += 1
+        durations.business[bucket(s)] += 1
+    return Week(date(2027, 3, day), durations)
+
+
+def test_the_trend_has_a_column_per_week_the_slowest_reaching_the_top():
+    weeks = [_week(1, 600), _week(8), _week(15, 1200, 1800, 3600), _week(22, 900)]
+    chart = trend(weeks)
+    first, empty, slowest, last = chart.columns
+    assert empty.height == 0 and empty.seconds is None
+    assert slowest.y == TREND_TOP and slowest.height == chart.bottom - TREND_TOP
+    assert abs(first.height * 3 - slowest.height) <= 2  # 10 minutes of a median of 30, ±1 %
+    assert first.x < empty.x < slowest.x < last.x < chart.right
+    assert [seconds for _, seconds in chart.ticks] == [0, 600, 1200]  # the top: 30 min, −1 %
+    # Names under at most three columns: every other of four weeks.
+    assert [c.week.start.day for c in chart.labels] == [1, 15]

@@ -33,6 +33,7 @@ PAGES = [
     ("directory", "/portal/directory", "通讯录", "Shared directory"),
     ("team", "/portal/team", "团队", "Team"),
     ("reports", "/portal/reports", "工厂交付情况", "How the factories deliver"),
+    ("service-report", "/portal/reports/service", "客户回复情况", "How customers are answered"),
 ]
 
 
