@@ -247,11 +247,11 @@ def seed(db: Database, scale: float) -> tuple[dict, dict[str, float]]:
                 for index in indexes:
                     index.create(conn)
             seconds[name] = time.perf_counter() - began
-    _vacuum(db)
+    vacuum(db)
     return ids, seconds
 
 
-def _vacuum(db: Database) -> None:
+def vacuum(db: Database) -> None:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
 
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     headers = {"Authorization": f"Bearer {key}"}
     client = app.test_client()
-    year = {"from": _days_ago(364), "to": _days_ago(0)}
+    year = {"from": days_ago(364), "to": days_ago(0)}
     stage = {"figure": "stage", "factory_id": ids["slow"], "from_milestone": "designed",
              "to_milestone": "in_production"}  # fmt: skip
     cases = [
@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _days_ago(days: int) -> str:
+def days_ago(days: int) -> str:
     return str((datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=days)).date())
 
 

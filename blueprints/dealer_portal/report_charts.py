@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from service.reports.conversations import BUSINESS, Week
 from service.reports.delivery import StageFigures
+from service.reports.quantiles import MEDIAN
 
 WIDTH = 400
 LEFT = 8
@@ -107,7 +108,7 @@ class TrendChart:
 
 def trend(weeks: list[Week], clock: str = BUSINESS) -> TrendChart:
     """The weeks' median first response on `clock`, against a scale from 0 to the largest."""
-    medians = [w.first_responses.seconds(clock, 0.5) for w in weeks]
+    medians = [w.first_responses.seconds(clock, MEDIAN) for w in weeks]
     scale = max((m for m in medians if m), default=0) or 1
     bottom = TREND_HEIGHT - BOTTOM
     span = bottom - TREND_TOP

@@ -26,11 +26,10 @@ are its owners' added up."""
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, case, func, literal, select, union_all
+from sqlalchemy import Integer, Uuid, case, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from service.chain.models import Chain, Member, Organisation
@@ -40,35 +39,15 @@ from service.groups.models import DeliveryGroup
 from service.reports.business_time import BusinessHours
 from service.reports.models import ReplyWait, SeatDay, WriterDay
 from service.reports.periods import Period, period_of, rollup_rows
-from service.reports.sketch import quantile
+from service.reports.quantiles import MEDIAN, P90, Summary, nearest_ranks, summaries
 from service.reports.tallies import CUSTOMER_WRITER
 
 WALL, BUSINESS = "wall", "business"
 
 
 @dataclass
-class Durations:
-    """Histograms of some waits (service.reports.sketch), on both clocks."""
-
-    wall: Counter = field(default_factory=Counter)
-    business: Counter = field(default_factory=Counter)
-
-    @property
-    def count(self) -> int:
-        return sum(self.wall.values())
-
-    def seconds(self, clock: str, q: float) -> int | None:
-        found = quantile(getattr(self, clock), q)
-        return None if found is None else round(found)
-
-    def add(self, other: Durations) -> None:
-        self.wall.update(other.wall)
-        self.business.update(other.business)
-
-
-@dataclass
 class ServiceFigures:
-    """One owner's figures, or a dealer's or the chain's (added up)."""
+    """One owner's figures, or a dealer's or the chain's (their counts added up)."""
 
     new_groups: int = 0
     groups_total: int = 0
@@ -78,8 +57,9 @@ class ServiceFigures:
     members_who_wrote: int = 0
     messages: int = 0
     customer_messages: int = 0
-    first_responses: Durations = field(default_factory=Durations)
-    replies: Durations = field(default_factory=Durations)
+    # Their own, never added up: a dealer's and the chain's are the database's.
+    first_responses: Summary = field(default_factory=Summary)
+    replies: Summary = field(default_factory=Summary)
     answered_same_day: int = 0
     unanswered_now: int = 0
     oldest_unanswered: datetime | None = None
@@ -87,9 +67,9 @@ class ServiceFigures:
     def add(self, other: ServiceFigures) -> None:
         for each in fields(self):
             mine, theirs = getattr(self, each.name), getattr(other, each.name)
-            if isinstance(mine, Durations):
-                mine.add(theirs)
-            elif each.name == "oldest_unanswered":
+            if isinstance(mine, Summary):
+                continue
+            if each.name == "oldest_unanswered":
                 self.oldest_unanswered = min(
                     (t for t in (mine, theirs) if t is not None), default=None
                 )
@@ -115,7 +95,7 @@ class Week:
     """The first responses to customer messages written in one week (from its Monday)."""
 
     start: date
-    first_responses: Durations
+    first_responses: Summary
 
 
 @dataclass(frozen=True)
@@ -154,7 +134,10 @@ def service_report(
     owners: dict[tuple, ServiceFigures] = {}
 
     def of(dealer, owner) -> ServiceFigures:
-        return owners.setdefault((dealer, owner), ServiceFigures())
+        found = owners.get((dealer, owner))
+        if found is None:
+            found = owners[dealer, owner] = ServiceFigures()
+        return found
 
     for dealer, owner, total, new, seats in session.execute(_groups(scope, period)):
         figures = of(dealer, owner)
@@ -167,21 +150,14 @@ def service_report(
         figures = of(dealer, owner)
         figures.members_who_wrote, figures.groups_with_messages = writers, groups
         figures.messages, figures.customer_messages = messages, from_customer
-    for dealer, owner, first, clock, index, count, same_day in session.execute(
-        _answered(scope, period)
-    ):
+    for dealer, owner, same_day, unanswered, oldest in session.execute(_waits(scope, period)):
         figures = of(dealer, owner)
-        for durations in (
-            (figures.replies, figures.first_responses) if first else (figures.replies,)
-        ):
-            getattr(durations, clock)[index] += count
-        if clock == WALL:
-            figures.answered_same_day += same_day
-    for dealer, owner, count, oldest in session.execute(_unanswered(scope, period)):
-        figures = of(dealer, owner)
-        figures.unanswered_now, figures.oldest_unanswered = count, oldest
+        figures.answered_same_day, figures.unanswered_now = same_day, unanswered
+        figures.oldest_unanswered = oldest
+    durations = _durations(session, scope, period)
     hours = BusinessHours.of_chain(session.get(Chain, chain_id))
-    return _report(session, period, hours, now, owners, _weeks(session, scope, period))
+    weeks = _weeks(session, scope, period)
+    return _report(session, period, hours, now, owners, durations, weeks)
 
 
 @dataclass(frozen=True)
@@ -271,65 +247,100 @@ def _writers(scope: _Scope, period: Period):
     ).group_by(each.c.dealer_id, each.c.owner_member_id)
 
 
-def _answered(scope: _Scope, period: Period):
-    """The answered waits' histograms, a row per owner, kind, clock and bucket; a wall row
-    also counts those answered the same day."""
+def _waits(scope: _Scope, period: Period):
+    wait = ReplyWait
+    unanswered = wait.answered_at.is_(None)
+    return (
+        select(
+            wait.dealer_id,
+            wait.owner_member_id,
+            func.sum(case((wait.same_day, 1), else_=0)),
+            func.sum(case((unanswered, 1), else_=0)),
+            func.min(case((unanswered, wait.asked_at))),
+        )
+        .where(*scope.where(wait), wait.asked_day.between(period.start, period.end))
+        .group_by(wait.dealer_id, wait.owner_member_id)
+    )
+
+
+def _answered(scope: _Scope, period: Period, *, first_only: bool = False):
+    """The answered waits' bucket counts on both clocks (columns clock, bucket, n), by
+    dealer, owner and whether first, or by the day asked (`first_only`, for the weeks)."""
     wait = ReplyWait
     where = [*scope.where(wait), wait.asked_day.between(period.start, period.end),
              wait.answered_at.is_not(None)]  # fmt: skip
-    keys = (wait.dealer_id, wait.owner_member_id, wait.first)
+    keys = [wait.asked_day.label("day")] if first_only else [
+        wait.dealer_id.label("dealer"), wait.owner_member_id.label("owner"), wait.first,
+    ]  # fmt: skip
+    if first_only:
+        where.append(wait.first)
 
     def by(clock: str, column):
-        same_day = func.sum(case((wait.same_day, 1), else_=0)) if clock == WALL else literal(0)
         return (
-            select(*keys, literal(clock), column, func.count(), same_day.cast(Integer))
+            select(*keys, literal(clock).label("clock"), column.label("bucket"),
+                   func.count().label("n"))
             .where(*where)
             .group_by(*keys, column)
-        )
+        )  # fmt: skip
 
     return union_all(by(WALL, wait.wall_bucket), by(BUSINESS, wait.business_bucket))
 
 
-def _unanswered(scope: _Scope, period: Period):
-    wait = ReplyWait
-    return (
-        select(wait.dealer_id, wait.owner_member_id, func.count(), func.min(wait.asked_at))
-        .where(
-            *scope.where(wait),
-            wait.answered_at.is_(None),
-            wait.asked_day.between(period.start, period.end),
-        )
-        .group_by(wait.dealer_id, wait.owner_member_id)
-    )
+def _durations(session: Session, scope: _Scope, period: Period) -> dict[tuple, dict]:
+    """{(dealer, owner): {"replies": Summary, "first_responses": Summary}}, for each owner,
+    each dealer (owner None) and the whole (both None): one scan of the waits, the
+    quantiles taken by the database."""
+    counted = _answered(scope, period).cte("counted")
+    c = counted.c
+    kinds = union_all(
+        select(c.dealer, c.owner, literal("replies").label("kind"), c.clock, c.bucket,
+               func.sum(c.n).label("n"))
+        .group_by(c.dealer, c.owner, c.clock, c.bucket),
+        select(c.dealer, c.owner, literal("first_responses"), c.clock, c.bucket, c.n)
+        .where(c.first),
+    ).cte("kinds")  # fmt: skip
+    k = kinds.c
+    none = null().cast(Uuid)
+    levels = union_all(
+        select(k.dealer, k.owner, k.kind, k.clock, k.bucket, k.n),
+        select(k.dealer, none, k.kind, k.clock, k.bucket, func.sum(k.n))
+        .group_by(k.dealer, k.kind, k.clock, k.bucket),
+        select(none, none, k.kind, k.clock, k.bucket, func.sum(k.n))
+        .group_by(k.kind, k.clock, k.bucket),
+    ).subquery("levels")  # fmt: skip
+    statement = nearest_ranks(levels, ["dealer", "owner", "kind", "clock"])
+    found: dict[tuple, dict] = {}
+    for (dealer, owner, kind), summary in summaries(session.execute(statement), 4).items():
+        found.setdefault((dealer, owner), {})[kind] = summary
+    return found
 
 
 def _weeks(session: Session, scope: _Scope, period: Period) -> list[Week]:
     """Each week's first responses, from the Monday on or before the period's start; a week
     the period cuts counts its days within the period."""
-    wait = ReplyWait
-    where = [*scope.where(wait), wait.asked_day.between(period.start, period.end),
-             wait.answered_at.is_not(None), wait.first]  # fmt: skip
-
-    def by(clock: str, column):
-        return (
-            select(wait.asked_day, literal(clock), column, func.count())
-            .where(*where)
-            .group_by(wait.asked_day, column)
-        )
-
-    weeks: dict[date, Durations] = {}
     monday = period.start - timedelta(days=period.start.weekday())
-    while monday <= period.end:
-        weeks[monday] = Durations()
-        monday += timedelta(days=7)
-    statement = union_all(by(WALL, wait.wall_bucket), by(BUSINESS, wait.business_bucket))
-    for day, clock, index, count in session.execute(statement):
-        week = weeks[day - timedelta(days=day.weekday())]
-        getattr(week, clock)[index] += count
-    return [Week(start, durations) for start, durations in weeks.items()]
+    days = _answered(scope, period, first_only=True).subquery("days")
+    week = _week_of(session, days.c.day, monday).label("week")
+    counted = (
+        select(week, days.c.clock, days.c.bucket, func.sum(days.c.n).label("n"))
+        .group_by(week, days.c.clock, days.c.bucket)
+        .subquery("weeks")
+    )
+    found = summaries(session.execute(nearest_ranks(counted, ["week", "clock"])), 2)
+    weeks = []
+    for n in range((period.end - monday).days // 7 + 1):
+        weeks.append(Week(monday + timedelta(days=7 * n), found.get((n,), Summary())))
+    return weeks
 
 
-def _report(session, period, hours, now, owners: dict[tuple, ServiceFigures], weeks):
+def _week_of(session: Session, day, monday: date):
+    """Which week from `monday` a day is in: 0, 1, …"""
+    if session.get_bind().dialect.name == "postgresql":
+        return (day - monday) // 7  # date - date: days, a whole number
+    return func.cast((func.julianday(day) - func.julianday(monday.isoformat())) / 7, Integer)
+
+
+def _report(session, period, hours, now, owners: dict[tuple, ServiceFigures], durations, weeks):
     dealer_ids = {dealer for dealer, _ in owners}
     member_ids = {owner for _, owner in owners}
     names = dict(
@@ -348,6 +359,11 @@ def _report(session, period, hours, now, owners: dict[tuple, ServiceFigures], we
         total.add(figures)
         members.append(Row(dealer, names[dealer], owner, names[owner], figures))
     members.sort(key=lambda r: (r.dealer_name, str(r.dealer_id), r.member_name, str(r.member_id)))
+    timed = [*owners.items(), *(((d, None), f) for d, f in dealers.items()), ((None, None), total)]
+    for key, figures in timed:
+        found = durations.get(key, {})
+        figures.replies = found.get("replies", Summary())
+        figures.first_responses = found.get("first_responses", Summary())
     dealer_rows = sorted(
         (Row(dealer, names[dealer], None, None, figures) for dealer, figures in dealers.items()),
         key=lambda r: (r.dealer_name, str(r.dealer_id)),
@@ -365,11 +381,11 @@ def record(report: ServiceReport, figures: ServiceFigures) -> dict:
     and of its spreadsheet."""
     found = {name: getattr(figures, name) for name in FIGURES}
     for prefix, name in TIMES:
-        durations: Durations = getattr(figures, name)
+        durations: Summary = getattr(figures, name)
         found[name] = durations.count
         for clock, infix in ((WALL, ""), (BUSINESS, "_business")):
-            found[f"{prefix}{infix}_median_seconds"] = durations.seconds(clock, 0.5)
-            found[f"{prefix}{infix}_p90_seconds"] = durations.seconds(clock, 0.9)
+            found[f"{prefix}{infix}_median_seconds"] = durations.seconds(clock, MEDIAN)
+            found[f"{prefix}{infix}_p90_seconds"] = durations.seconds(clock, P90)
     longest = report.longest_wait(figures)
     found |= {
         "answered_same_day": figures.answered_same_day,
@@ -396,6 +412,6 @@ def week_record(week: Week) -> dict:
     return {
         "week": week.start,
         "first_responses": durations.count,
-        "median_seconds": durations.seconds(WALL, 0.5),
-        "business_median_seconds": durations.seconds(BUSINESS, 0.5),
+        "median_seconds": durations.seconds(WALL, MEDIAN),
+        "business_median_seconds": durations.seconds(BUSINESS, MEDIAN),
     }

@@ -16,8 +16,9 @@ from blueprints.dealer_portal.report_charts import (
     scale_of,
     trend,
 )
-from service.reports.conversations import Durations, Week
+from service.reports.conversations import Week
 from service.reports.delivery import StageFigures
+from service.reports.quantiles import MEDIAN, Summary
 from service.reports.sketch import bucket
 
 DAY = 86400
@@ -51,11 +52,9 @@ def test_stages_that_took_no_time_draw_no_bar_and_no_error():
 
 
 def _week(day: int, *seconds: int) -> Week:
-    durations = Durations()
-    for s in seconds:
-        durations.wall[bucket(s)] += 1
-        durations.business[bucket(s)] += 1
-    return Week(date(2027, 3, day), durations)
+    median = bucket(sorted(seconds)[(len(seconds) - 1) // 2]) if seconds else None
+    buckets = {(clock, MEDIAN): median for clock in ("wall", "business")} if seconds else {}
+    return Week(date(2027, 3, day), Summary(len(seconds), buckets))
 
 
 def test_the_trend_has_a_column_per_week_the_slowest_reaching_the_top():

@@ -72,7 +72,7 @@ moments = st.datetimes(
 spans = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40))
 
 
-@settings(deadline=None)  # a span of 80 days walks 80 days
+@settings(deadline=None)
 @given(moments, spans, spans)
 def test_business_time_adds_up_and_never_exceeds_the_wall_clock(start, first, second):
     middle, end = start + first, start + first + second
@@ -87,3 +87,27 @@ def test_a_chains_hours_are_its_setting(session):
     update_chain(session, chain_id=chain.id, business_hours={"start": "10:00", "end": "18:30"})
     hours = BusinessHours.of_chain(chain)
     assert hours.between(at(4, 18), at(5, 10, 30)) == MINUTE * 60
+
+
+def _walked(hours: BusinessHours, start: datetime, end: datetime) -> timedelta:
+    """Business time day by day: what between() must give, however it counts."""
+    total, day = timedelta(0), start.astimezone(hours.zone).date()
+    while day <= end.astimezone(hours.zone).date():
+        # In UTC: aware datetimes of one zone subtract as wall-clock times.
+        opens = datetime.combine(day, hours.opens, tzinfo=hours.zone).astimezone(UTC)
+        closes = datetime.combine(day, hours.closes, tzinfo=hours.zone).astimezone(UTC)
+        total += max(timedelta(0), min(end, closes) - max(start, opens))
+        day += timedelta(days=1)
+    return total
+
+
+LONG = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=800))
+ZONES = st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/New_York",
+                         "Australia/Lord_Howe"])  # fmt: skip
+
+
+@settings(deadline=None)
+@given(moments, LONG, ZONES, st.sampled_from([("09:00", "21:00"), ("00:00", "23:59")]))
+def test_long_waits_across_years_and_clock_changes_are_each_days_hours(start, span, zone, hours):
+    business = BusinessHours.of(zone, *hours)
+    assert business.between(start, start + span) == _walked(business, start, start + span)
