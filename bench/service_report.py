@@ -152,16 +152,11 @@ def seed(db: Database, scale: float) -> tuple[dict, dict[str, float]]:
             for i in range(1, DEALERS + 1)
         ]
         owners = [
-            add_member(
-                session,
-                chain_id=chain.id,
-                organisation_id=dealer.id,
-                name=f"专员 {n}",
-                role="service_specialist",
-            )  # fmt: skip
+            add_member(session, chain_id=chain.id, organisation_id=dealer.id, name=f"专员 {n}",
+                       role="service_specialist")
             for dealer in dealers
             for n in range(1, OWNERS_EACH + 1)
-        ]
+        ]  # fmt: skip
         template = default_template(session, chain.id)
         session.commit()
         ids = {"chain": chain.id, "dealer": dealers[0].id, "member": owners[0].id}
