@@ -29,7 +29,20 @@ import uuid
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, Uuid, case, func, literal, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Uuid,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session
 
 from service.chain.models import Chain, Member, Organisation
@@ -39,7 +52,14 @@ from service.groups.models import DeliveryGroup
 from service.reports.business_time import BusinessHours
 from service.reports.models import ReplyWait, SeatDay, WriterDay
 from service.reports.periods import Period, period_of, rollup_rows
-from service.reports.quantiles import MEDIAN, P90, Summary, nearest_ranks, summaries
+from service.reports.quantiles import (
+    MEDIAN,
+    P90,
+    QUANTILES,
+    Summary,
+    nearest_ranks,
+    summaries,
+)
 from service.reports.tallies import CUSTOMER_WRITER
 
 WALL, BUSINESS = "wall", "business"
@@ -131,6 +151,9 @@ def service_report(
     dealer_id = _check_filters(session, chain_id, dealer_id, member_id)
     period = period_of(session, chain_id, start, end, now)
     scope = _Scope(chain_id, dealer_id, member_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # Its sorts and hashes over a month of the chain's waits fit in memory, not on disk.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     owners: dict[tuple, ServiceFigures] = {}
 
     def of(dealer, owner) -> ServiceFigures:
@@ -288,8 +311,12 @@ def _answered(scope: _Scope, period: Period, *, first_only: bool = False):
 
 def _durations(session: Session, scope: _Scope, period: Period) -> dict[tuple, dict]:
     """{(dealer, owner): {"replies": Summary, "first_responses": Summary}}, for each owner,
-    each dealer (owner None) and the whole (both None): one scan of the waits, the
-    quantiles taken by the database."""
+    each dealer (owner None) and the whole (both None), the quantiles taken by the database.
+    PostgreSQL takes them exact, from the seconds (percentile_disc is the nearest rank); an
+    owner's waits are too few for a histogram to be shorter than they are. Elsewhere from
+    the histograms, to within 1 %."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _exact_durations(session, scope, period)
     counted = _answered(scope, period).cte("counted")
     c = counted.c
     kinds = union_all(
@@ -315,22 +342,79 @@ def _durations(session: Session, scope: _Scope, period: Period) -> dict[tuple, d
     return found
 
 
+def _exact_durations(session: Session, scope: _Scope, period: Period) -> dict[tuple, dict]:
+    wait = ReplyWait
+
+    def at(column, first: bool = False):
+        return _percentiles(column).filter(wait.first) if first else _percentiles(column)
+
+    statement = (
+        select(wait.dealer_id, wait.owner_member_id, func.count(),
+               func.count().filter(wait.first), at(wait.wall_seconds),
+               at(wait.business_seconds), at(wait.wall_seconds, True),
+               at(wait.business_seconds, True))
+        .where(*scope.where(wait), wait.asked_day.between(period.start, period.end),
+               wait.answered_at.is_not(None))
+        .group_by(func.grouping_sets(tuple_(wait.dealer_id, wait.owner_member_id),
+                                     tuple_(wait.dealer_id), text("()")))
+    )  # fmt: skip
+    found = {}
+    for dealer, owner, count, firsts, wall, business, first_wall, first_business in session.execute(
+        statement
+    ):
+        found[dealer, owner] = {
+            "replies": _exact(count, wall, business),
+            "first_responses": _exact(firsts, first_wall, first_business),
+        }
+    return found
+
+
+def _exact(count: int, wall: list | None, business: list | None) -> Summary:
+    at = {}
+    for clock, values in ((WALL, wall), (BUSINESS, business)):
+        at |= {(clock, q): v for q, v in zip(QUANTILES, values or (), strict=False)}
+    return Summary(count, at)
+
+
 def _weeks(session: Session, scope: _Scope, period: Period) -> list[Week]:
     """Each week's first responses, from the Monday on or before the period's start; a week
     the period cuts counts its days within the period."""
     monday = period.start - timedelta(days=period.start.weekday())
-    days = _answered(scope, period, first_only=True).subquery("days")
-    week = _week_of(session, days.c.day, monday).label("week")
-    counted = (
-        select(week, days.c.clock, days.c.bucket, func.sum(days.c.n).label("n"))
-        .group_by(week, days.c.clock, days.c.bucket)
-        .subquery("weeks")
-    )
-    found = summaries(session.execute(nearest_ranks(counted, ["week", "clock"])), 2)
+    if session.get_bind().dialect.name == "postgresql":
+        found = _exact_weeks(session, scope, period, monday)
+    else:
+        days = _answered(scope, period, first_only=True).subquery("days")
+        week = _week_of(session, days.c.day, monday).label("week")
+        counted = (
+            select(week, days.c.clock, days.c.bucket, func.sum(days.c.n).label("n"))
+            .group_by(week, days.c.clock, days.c.bucket)
+            .subquery("weeks")
+        )
+        found = summaries(session.execute(nearest_ranks(counted, ["week", "clock"])), 2)
     weeks = []
     for n in range((period.end - monday).days // 7 + 1):
         weeks.append(Week(monday + timedelta(days=7 * n), found.get((n,), Summary())))
     return weeks
+
+
+def _exact_weeks(session: Session, scope: _Scope, period: Period, monday: date) -> dict:
+    wait = ReplyWait
+    week = _week_of(session, wait.asked_day, monday)
+    statement = (
+        select(week, func.count(), _percentiles(wait.wall_seconds),
+               _percentiles(wait.business_seconds))
+        .where(*scope.where(wait), wait.asked_day.between(period.start, period.end),
+               wait.answered_at.is_not(None), wait.first)
+        .group_by(week)
+    )  # fmt: skip
+    return {(n,): _exact(count, wall, business) for n, count, wall, business in
+            session.execute(statement)}  # fmt: skip
+
+
+def _percentiles(column):
+    """QUANTILES of `column` by nearest rank, exact: PostgreSQL's percentile_disc."""
+    quantiles = array([float(q) for q in QUANTILES])
+    return func.percentile_disc(quantiles, type_=ARRAY(BigInteger)).within_group(column)
 
 
 def _week_of(session: Session, day, monday: date):

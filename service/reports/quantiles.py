@@ -42,14 +42,13 @@ def nearest_ranks(histogram, keys: list[str]) -> Select:
 
 @dataclass(frozen=True)
 class Summary:
-    """Some durations on two clocks: how many, and the bucket of each quantile on each."""
+    """Some durations on two clocks: how many, and each quantile on each, in seconds."""
 
     count: int = 0
-    buckets: dict = field(default_factory=dict)  # {(clock, quantile): bucket}
+    at: dict = field(default_factory=dict)  # {(clock, quantile): seconds}
 
     def seconds(self, clock: str, q: Fraction) -> int | None:
-        found = self.buckets.get((clock, q))
-        return None if found is None else round(value(found))
+        return self.at.get((clock, q))
 
 
 def summaries(rows, keys: int) -> dict[tuple, Summary]:
@@ -59,7 +58,8 @@ def summaries(rows, keys: int) -> dict[tuple, Summary]:
         *key, clock = row[:keys]
         count, *buckets = row[keys:]
         summary = found.setdefault(tuple(key), Summary(int(count)))
-        summary.buckets.update(
-            {(clock, q): bucket for q, bucket in zip(QUANTILES, buckets, strict=True)}
-        )
+        summary.at.update(
+            {(clock, q): round(value(bucket)) for q, bucket in zip(QUANTILES, buckets, strict=True)
+             if bucket is not None}
+        )  # fmt: skip
     return found
